@@ -1,0 +1,25 @@
+"""Typed reads of environment variables that fail fast with one clear sentence.
+
+Both services build one frozen settings object at start-up from these helpers, so a
+misconfigured deployment dies at boot naming the variable, not later mid-request.
+"""
+
+from envsettings.readers import (
+    SettingsError,
+    read_bool,
+    read_choice,
+    read_float,
+    read_int,
+    read_secret,
+    read_str,
+)
+
+__all__ = [
+    "SettingsError",
+    "read_bool",
+    "read_choice",
+    "read_float",
+    "read_int",
+    "read_secret",
+    "read_str",
+]

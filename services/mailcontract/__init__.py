@@ -1,0 +1,45 @@
+"""The message contract the movie service and the mailer both speak.
+
+One place defines the topic, the headers, the v1 JSON schema, the legacy bare
+``{"email", "code"}`` form of the original producer, and the reasons a record is
+refused, so the two sides cannot drift apart.
+"""
+
+from mailcontract.addresses import InvalidAddressError, normalize_address
+from mailcontract.otp_message import (
+    Locale,
+    OtpMail,
+    PoisonMessageError,
+    PoisonReason,
+    Purpose,
+    RecordPosition,
+    decode_otp_mail,
+    encode_otp_mail,
+)
+from mailcontract.topics import (
+    CONTENT_TYPE,
+    DEFAULT_TOPIC,
+    HEADER_CONTENT_TYPE,
+    HEADER_MESSAGE_TYPE,
+    MESSAGE_TYPE_OTP_V1,
+    dead_letter_topic,
+)
+
+__all__ = [
+    "CONTENT_TYPE",
+    "DEFAULT_TOPIC",
+    "HEADER_CONTENT_TYPE",
+    "HEADER_MESSAGE_TYPE",
+    "MESSAGE_TYPE_OTP_V1",
+    "InvalidAddressError",
+    "Locale",
+    "OtpMail",
+    "PoisonMessageError",
+    "PoisonReason",
+    "Purpose",
+    "RecordPosition",
+    "dead_letter_topic",
+    "decode_otp_mail",
+    "encode_otp_mail",
+    "normalize_address",
+]

@@ -1,0 +1,43 @@
+import pytest
+
+from envsettings import SettingsError, read_bool, read_choice, read_int, read_secret
+from mailer.settings import MailerSettings
+from movies.settings import MoviesSettings
+
+
+def test_readers_name_the_variable_in_errors() -> None:
+    with pytest.raises(SettingsError, match="PORT must be an integer"):
+        read_int("PORT", 1, environ={"PORT": "eighty"})
+    with pytest.raises(SettingsError, match="FLAG must be true or false"):
+        read_bool("FLAG", default=False, environ={"FLAG": "maybe"})
+    with pytest.raises(SettingsError, match="MODE must be one of a, b"):
+        read_choice("MODE", "a", frozenset({"a", "b"}), environ={"MODE": "c"})
+    with pytest.raises(SettingsError, match="KEY must be set"):
+        read_secret("KEY", min_length=32, environ={"KEY": "short"})
+
+
+def test_movies_refuses_to_start_without_an_hmac_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OTP_HMAC_SECRET", raising=False)
+    with pytest.raises(SettingsError, match="OTP_HMAC_SECRET"):
+        MoviesSettings.from_env()
+
+
+def test_mailer_defaults_follow_the_security_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_SECURITY", "tls")
+    monkeypatch.delenv("SMTP_PORT", raising=False)
+    settings = MailerSettings.from_env()
+    assert settings.smtp.port == 465
+    assert settings.dead_letter_topic == "mail.otp.v1.dlq"
+
+
+def test_mailer_wants_user_and_password_together(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_USERNAME", "relay")
+    monkeypatch.delenv("SMTP_PASSWORD", raising=False)
+    with pytest.raises(SettingsError, match="together"):
+        MailerSettings.from_env()
+
+
+def test_smtp_password_is_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMTP_USERNAME", "relay")
+    monkeypatch.setenv("SMTP_PASSWORD", "correct-horse-battery")
+    assert "correct-horse" not in repr(MailerSettings.from_env())
