@@ -1,0 +1,151 @@
+"""An SMTP server for development and tests that keeps every accepted mail as a ``.eml`` file.
+
+Tests can script it to misbehave (temporary or permanent refusals per recipient, a slow
+reply) through :class:`SinkPolicy`; people read what was sent in the mail folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email import message_from_bytes
+from email.message import Message
+from email.policy import default as default_policy
+from pathlib import Path
+
+import structlog
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class SinkPolicy:
+    """How the sink answers: every field can be changed while it runs."""
+
+    temporary_failures: dict[str, int] = field(default_factory=dict)
+    permanent_failures: set[str] = field(default_factory=set)
+    reply_delay_seconds: float = 0.0
+    attempts: Counter[str] = field(default_factory=Counter)
+
+    def verdict(self, recipient: str) -> str | None:
+        """Return an SMTP refusal for this recipient, or None to accept it."""
+        self.attempts[recipient] += 1
+        if recipient in self.permanent_failures:
+            return "550 5.1.1 mailbox unavailable"
+        if self.attempts[recipient] <= self.temporary_failures.get(recipient, 0):
+            return "451 4.3.0 try again later"
+        return None
+
+
+class MailFolderHandler:
+    """aiosmtpd handler writing each accepted message to ``<folder>/<ns>-<n>.eml``."""
+
+    def __init__(self, folder: Path, policy: SinkPolicy | None = None) -> None:
+        """Create the folder; the policy defaults to accepting everything."""
+        self.folder = folder
+        self.policy = policy or SinkPolicy()
+        self._counter = itertools.count()
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def handle_RCPT(  # noqa: N802 -- aiosmtpd's hook name
+        self,
+        _server: SMTP,
+        _session: Session,
+        envelope: Envelope,
+        address: str,
+        _options: list[str],
+    ) -> str:
+        """Refuse or accept one recipient as the policy says."""
+        if self.policy.reply_delay_seconds:
+            await asyncio.sleep(self.policy.reply_delay_seconds)
+        refusal = self.policy.verdict(address.lower())
+        if refusal is not None:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(  # noqa: N802 -- aiosmtpd's hook name
+        self,
+        _server: SMTP,
+        _session: Session,
+        envelope: Envelope,
+    ) -> str:
+        """Store the message exactly as received, written atomically."""
+        name = f"{time.time_ns()}-{next(self._counter)}"
+        content = envelope.original_content or b""
+        partial = self.folder / f".{name}.tmp"
+        partial.write_bytes(content)
+        partial.rename(self.folder / f"{name}.eml")
+        return f"250 2.0.0 OK queued as {name}"
+
+
+class MailSink:
+    """A running sink on a loopback port, in a background thread."""
+
+    def __init__(self, folder: Path, port: int, policy: SinkPolicy | None = None) -> None:
+        """Prepare the sink; :meth:`start` opens the port."""
+        self.handler = MailFolderHandler(folder, policy)
+        self.port = port
+        self._controller: Controller | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def policy(self) -> SinkPolicy:
+        """The live policy tests change."""
+        return self.handler.policy
+
+    def start(self) -> None:
+        """Open the SMTP port."""
+        with self._lock:
+            if self._controller is None:
+                self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+                self._controller.start()
+
+    def stop(self) -> None:
+        """Close the SMTP port; clients see connection refused until started again."""
+        with self._lock:
+            if self._controller is not None:
+                self._controller.stop()
+                self._controller = None
+
+    def messages(self) -> list[Message]:
+        """Every stored mail, oldest first."""
+        return [read_mail(path) for path in sorted_mail_files(self.handler.folder)]
+
+
+def sorted_mail_files(folder: Path) -> list[Path]:
+    """List the ``.eml`` files of a mail folder in arrival order."""
+    return sorted(folder.glob("*.eml"), key=lambda path: tuple(map(int, path.stem.split("-"))))
+
+
+def read_mail(path: Path) -> Message:
+    """Parse one stored mail."""
+    return message_from_bytes(path.read_bytes(), policy=default_policy)
+
+
+def main() -> None:
+    """Run the sink in the foreground: ``python -m devstack.smtp_sink --port 2525 --dir mail``."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--port", type=int, default=2525)
+    parser.add_argument("--dir", type=Path, default=Path("mail"))
+    args = parser.parse_args()
+    sink = MailSink(args.dir, args.port)
+    sink.start()
+    log.info("smtp sink listening", port=args.port, folder=str(args.dir))
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sink.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Reading what the SMTP sink received, waiting for it with a deadline."""
+
+from __future__ import annotations
+
+import re
+import time
+from email.message import EmailMessage, Message
+
+from devstack.smtp_sink import MailSink
+
+CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
+
+
+def mails_to(sink: MailSink, address: str) -> list[Message]:
+    """Every stored mail whose To header is ``address``."""
+    return [mail for mail in sink.messages() if mail["To"] == address]
+
+
+def wait_for_mails(
+    sink: MailSink, address: str, count: int = 1, timeout: float = 30.0
+) -> list[Message]:
+    """Block until ``count`` mails reached ``address``; fail with what did arrive."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = mails_to(sink, address)
+        if len(found) >= count:
+            return found
+        time.sleep(0.1)
+    found = mails_to(sink, address)
+    msg = f"expected {count} mail(s) to {address} within {timeout}s, got {len(found)}"
+    raise AssertionError(msg)
+
+
+def settle_and_count(sink: MailSink, address: str, seconds: float = 2.0) -> int:
+    """Wait a little longer, so a duplicate sent late would be seen, then count."""
+    time.sleep(seconds)
+    return len(mails_to(sink, address))
+
+
+def code_in(mail: Message) -> str:
+    """The code on its own line in the plain-text part."""
+    assert isinstance(mail, EmailMessage)
+    text = mail.get_body(("plain",))
+    assert text is not None
+    match = CODE_LINE.search(text.get_content().replace("\r\n", "\n"))
+    assert match is not None, "no 6-digit code line in the mail"
+    return match.group(1)
