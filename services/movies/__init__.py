@@ -1,0 +1,1 @@
+"""The movie service: catalogue, passwordless sign-in by one-time code, watchlist."""
