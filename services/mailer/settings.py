@@ -1,0 +1,81 @@
+"""The mailer's configuration, read once from the environment and frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from envsettings import SettingsError, read_choice, read_float, read_int, read_str
+from mailcontract import DEFAULT_TOPIC, dead_letter_topic
+
+SMTP_SECURITY = frozenset({"starttls", "tls", "plain"})
+LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    """How to reach and authenticate with the mail relay."""
+
+    host: str
+    port: int
+    security: str
+    username: str
+    password: str = field(repr=False)
+    timeout_seconds: float
+    from_address: str
+    from_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class MailerSettings:
+    """Everything the mailer needs to start; see the README's configuration table."""
+
+    kafka_bootstrap_servers: str
+    topic: str
+    dead_letter_topic: str
+    group_id: str
+    smtp: SmtpSettings
+    retry_max_seconds: float
+    log_level: str
+    log_format: str
+
+    @classmethod
+    def from_env(cls) -> MailerSettings:
+        """Read and validate every variable, failing at start-up with the variable's name."""
+        topic = read_str("MAIL_TOPIC", DEFAULT_TOPIC)
+        return cls(
+            kafka_bootstrap_servers=read_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            topic=topic,
+            dead_letter_topic=read_str("MAILER_DLQ_TOPIC", dead_letter_topic(topic)),
+            group_id=read_str("MAILER_GROUP_ID", "mailer"),
+            smtp=_smtp_from_env(),
+            retry_max_seconds=read_float("MAILER_RETRY_MAX_SECONDS", 30.0, minimum=0.1),
+            log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
+            log_format=read_choice("LOG_FORMAT", "json", frozenset({"json", "console"})),
+        )
+
+
+def _smtp_from_env() -> SmtpSettings:
+    security = read_choice("SMTP_SECURITY", "starttls", SMTP_SECURITY)
+    default_port = {"starttls": 587, "tls": 465, "plain": 25}[security]
+    username = read_str("SMTP_USERNAME", "")
+    password = read_str("SMTP_PASSWORD", "")
+    if bool(username) != bool(password):
+        msg = "SMTP_USERNAME and SMTP_PASSWORD must be set together"
+        raise SettingsError(msg)
+    return SmtpSettings(
+        host=read_str("SMTP_HOST", "127.0.0.1"),
+        port=read_int("SMTP_PORT", default_port, minimum=1),
+        security=security,
+        username=username,
+        password=password,
+        timeout_seconds=read_float("SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+        from_address=read_str("MAIL_FROM_ADDRESS", "no-reply@reelmail.local"),
+        from_name=read_str("MAIL_FROM_NAME", "Reelmail"),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> MailerSettings:
+    """Return the process-wide settings; the first call validates them."""
+    return MailerSettings.from_env()

@@ -1,0 +1,111 @@
+"""Sending rendered mails over one persistent SMTP connection, with failures classified.
+
+Every failure is either :class:`TransientSendError` (retry later: connection trouble,
+timeouts, 4xx replies) or :class:`PermanentSendError` (5xx: dead-letter it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosmtplib
+import structlog
+
+from mailer.settings import SmtpSettings
+
+log = structlog.get_logger(__name__)
+_PERMANENT_FLOOR = 500
+_ACCEPTED = 250  # aiosmtplib raises SMTPDataError for any other reply to DATA
+
+
+class SendError(Exception):
+    """A mail was not accepted; ``code`` is the SMTP reply code when there was one."""
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        """Keep the reply code for metrics and dead-letter headers."""
+        super().__init__(message)
+        self.code = code
+
+
+class TransientSendError(SendError):
+    """Worth retrying: the relay may accept the same mail later."""
+
+
+class PermanentSendError(SendError):
+    """Retrying cannot help: the relay refused this mail for good."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpReply:
+    """The relay's answer to an accepted mail."""
+
+    code: int
+    message: str
+
+
+class SmtpTransport:
+    """One lazily opened aiosmtplib connection that reconnects after it drops."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        """Remember where to connect; nothing is opened until the first send."""
+        self.settings = settings
+        self._client: aiosmtplib.SMTP | None = None
+
+    async def send(self, recipient: str, message: bytes) -> SmtpReply:
+        """Send one mail, reconnecting once if the kept connection turned out dead."""
+        try:
+            return await self._send_once(recipient, message)
+        except aiosmtplib.SMTPServerDisconnected:
+            await self.close()
+            return await self._send_once(recipient, message)
+
+    async def close(self) -> None:
+        """Say QUIT if we can, and forget the connection."""
+        client, self._client = self._client, None
+        if client is not None and client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+
+    async def _send_once(self, recipient: str, message: bytes) -> SmtpReply:
+        try:
+            client = await self._connected()
+            _, reply = await client.sendmail(self.settings.from_address, [recipient], message)
+        except aiosmtplib.SMTPServerDisconnected:
+            raise
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            refusal = exc.recipients[0]
+            raise _classified(refusal.code, refusal.message) from None
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code == 421:  # noqa: PLR2004 -- 421: the server is closing this channel
+                await self.close()
+            raise _classified(exc.code, exc.message) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
+            reason = f"{type(exc).__name__}: {exc}"
+            raise TransientSendError(reason) from None
+        return SmtpReply(code=_ACCEPTED, message=reply)
+
+    async def _connected(self) -> aiosmtplib.SMTP:
+        if self._client is not None and self._client.is_connected:
+            return self._client
+        settings = self.settings
+        client = aiosmtplib.SMTP(
+            hostname=settings.host,
+            port=settings.port,
+            use_tls=settings.security == "tls",
+            start_tls=settings.security == "starttls",
+            timeout=settings.timeout_seconds,
+        )
+        await client.connect()
+        if settings.username:
+            await client.login(settings.username, settings.password)
+        self._client = client
+        log.info("smtp connected", server=settings.host, port=settings.port)
+        return client
+
+
+def _classified(code: int, message: str) -> SendError:
+    kind = PermanentSendError if code >= _PERMANENT_FLOOR else TransientSendError
+    return kind(f"{code} {message}", code=code)
