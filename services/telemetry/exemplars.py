@@ -1,0 +1,13 @@
+"""Trace-id exemplars, so a histogram bucket in Grafana links to a trace."""
+
+from __future__ import annotations
+
+from opentelemetry import trace
+
+
+def current_trace_exemplar() -> dict[str, str] | None:
+    """``{"trace_id": <hex>}`` for the active, sampled span, else None."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid or not context.trace_flags.sampled:
+        return None
+    return {"trace_id": format(context.trace_id, "032x")}

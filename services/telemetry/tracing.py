@@ -1,0 +1,84 @@
+"""The OpenTelemetry tracer provider both services install at start-up.
+
+Configured only through the standard variables: ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or
+``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) turns tracing on, ``OTEL_EXPORTER_OTLP_PROTOCOL``
+picks ``http/protobuf`` (default) or ``grpc``, ``OTEL_TRACES_SAMPLER``/``_ARG`` choose the
+sampler (parent-based always-on by default), and ``OTEL_SERVICE_NAME`` /
+``OTEL_RESOURCE_ATTRIBUTES`` (e.g. ``deployment.environment=prod``) feed the resource.
+With no endpoint, nothing is exported and spans cost next to nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
+
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+_ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
+_PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+
+
+def tracing_enabled(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether an OTLP endpoint is configured; without one, tracing stays a no-op."""
+    env = os.environ if environ is None else environ
+    return any(env.get(name, "").strip() for name in _ENDPOINT_VARIABLES)
+
+
+def configure_tracing(
+    service_name: str,
+    *,
+    processor: SpanProcessor | None = None,
+) -> TracerProvider | None:
+    """Install the global tracer provider, or return None when tracing is off.
+
+    ``processor`` replaces the OTLP batch exporter; tests pass an in-memory one.
+    """
+    if processor is None and not tracing_enabled():
+        return None
+    provider = TracerProvider(resource=service_resource(service_name))
+    provider.add_span_processor(processor or BatchSpanProcessor(_otlp_exporter()))
+    trace.set_tracer_provider(provider)
+    return provider
+
+
+def service_resource(service_name: str) -> Resource:
+    """Our name and version, merged with ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME``."""
+    defaults = Resource({SERVICE_NAME: service_name, SERVICE_VERSION: package_version()})
+    return defaults.merge(Resource.create({}))
+
+
+def shutdown_tracing(provider: TracerProvider | None) -> None:
+    """Flush spans still queued in the batch processor, then stop exporting."""
+    if provider is not None:
+        provider.shutdown()
+
+
+def package_version() -> str:
+    """Return the installed version of this distribution, for ``service.version``."""
+    try:
+        return version("reelmail")
+    except PackageNotFoundError:
+        return "0.0.0+unknown"
+
+
+def _otlp_exporter() -> SpanExporter:
+    protocol = next(
+        (os.environ[name] for name in _PROTOCOL_VARIABLES if os.environ.get(name)),
+        "http/protobuf",
+    )
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415 -- gRPC stack loads only when asked for
+            OTLPSpanExporter as GrpcExporter,
+        )
+
+        return GrpcExporter()
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415 -- loaded only when tracing is on
+        OTLPSpanExporter as HttpExporter,
+    )
+
+    return HttpExporter()
