@@ -177,6 +177,8 @@ class KafkaBroker:
             "share.coordinator.state.topic.replication.factor": "1",
             "share.coordinator.state.topic.min.isr": "1",
             "group.initial.rebalance.delay.ms": "0",
+            # 2 MiB, so tests can feed the mailer the 1 MiB poison records it must survive
+            "message.max.bytes": "2097152",
         }
         path = self.workdir / "server.properties"
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))

@@ -26,6 +26,7 @@ from telemetry import configure_logging
 
 log = structlog.get_logger(__name__)
 TOPIC_PARTITIONS = 3
+MAILER_PORT = 8001
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ def main() -> None:
 
 def run_stack(layout: StackLayout) -> None:
     """Bring the parts up in dependency order and keep them up until interrupted."""
-    for port in (layout.movies_port, layout.smtp_port):
+    for port in (layout.movies_port, layout.smtp_port, MAILER_PORT):
         _require_free(port)
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -116,6 +117,7 @@ def _start_services(
             "SMTP_HOST": "127.0.0.1",
             "SMTP_PORT": str(layout.smtp_port),
             "SMTP_SECURITY": "plain",
+            "MAILER_PORT": str(MAILER_PORT),
         },
         layout.logs / "mailer.log",
     )
@@ -134,6 +136,7 @@ def _print_summary(layout: StackLayout, broker: KafkaBroker) -> None:
         "reelmail is running. Ctrl-C stops everything.",
         f"  movies API     {api}   (OpenAPI: {api}/schema)",
         f"  Kafka broker   {broker.bootstrap_servers}   topic {DEFAULT_TOPIC}",
+        f"  mailer         http://127.0.0.1:{MAILER_PORT}/metrics (also /healthz, /readyz)",
         f"  SMTP sink      127.0.0.1:{layout.smtp_port}",
         f"  mail folder    {layout.mail_dir}   (one .eml per mail)",
         f"  logs           {layout.logs}/movies.log, mailer.log; broker: {broker.log_path}",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
+import re
 import threading
 import time
 from collections import Counter
@@ -23,6 +24,16 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 log = structlog.get_logger(__name__)
+_MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One accepted mail, as tests count them without parsing every file."""
+
+    file: str
+    recipients: tuple[str, ...]
+    message_id: str | None
 
 
 @dataclass
@@ -51,6 +62,7 @@ class MailFolderHandler:
         """Create the folder; the policy defaults to accepting everything."""
         self.folder = folder
         self.policy = policy or SinkPolicy()
+        self.deliveries: list[Delivery] = []
         self._counter = itertools.count()
         folder.mkdir(parents=True, exist_ok=True)
 
@@ -83,6 +95,10 @@ class MailFolderHandler:
         partial = self.folder / f".{name}.tmp"
         partial.write_bytes(content)
         partial.rename(self.folder / f"{name}.eml")
+        found = _MESSAGE_ID.search(content[:4096])
+        message_id = found.group(1).decode("ascii", "replace") if found else None
+        recipients = tuple(address.lower() for address in envelope.rcpt_tos)
+        self.deliveries.append(Delivery(f"{name}.eml", recipients, message_id))
         return f"250 2.0.0 OK queued as {name}"
 
 
@@ -118,6 +134,10 @@ class MailSink:
     def messages(self) -> list[Message]:
         """Every stored mail, oldest first."""
         return [read_mail(path) for path in sorted_mail_files(self.handler.folder)]
+
+    def deliveries(self) -> list[Delivery]:
+        """Return a snapshot of every accepted mail, in arrival order."""
+        return list(self.handler.deliveries)
 
 
 def sorted_mail_files(folder: Path) -> list[Path]:

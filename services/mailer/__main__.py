@@ -1,34 +1,79 @@
-"""``python -m mailer``: run the mail consumer until SIGTERM or SIGINT."""
+"""``python -m mailer``: run the mail consumer until SIGTERM or SIGINT.
+
+``python -m mailer dlq replay [--since ISO] [--reason R] [--dry-run]`` republishes
+dead letters to the main topic instead.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import sys
+from collections.abc import Sequence
+
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 
 from envsettings import SettingsError
 from mailer.consumer import MailConsumer
-from mailer.settings import get_settings
+from mailer.dlq_replay import parse_replay_args, replay_dead_letters
+from mailer.settings import MailerSettings, get_settings
+from mailer.side_server import ReadinessCheck, SideServer
 from telemetry import configure_logging
+from telemetry.tracing import configure_tracing, shutdown_tracing
 
 
-async def _serve() -> None:
-    consumer = MailConsumer(get_settings())
+async def serve(settings: MailerSettings) -> None:
+    """Run the consumer and the side server until a signal asks to stop."""
+    consumer = MailConsumer(settings)
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, consumer.stopping.set)
-    await consumer.run()
+    side = SideServer(settings.http_host, settings.http_port, _readiness(consumer))
+    await side.start()
+    try:
+        await consumer.run()
+    finally:
+        await side.stop()
 
 
-def main() -> None:
-    """Validate the settings, configure logging, consume until told to stop."""
+def _readiness(consumer: MailConsumer) -> ReadinessCheck:
+    async def check() -> str | None:
+        if consumer.stopping.is_set():
+            return "shutting down"
+        if not consumer.joined:
+            return "consumer group not joined yet"
+        if not await consumer.smtp.reachable():
+            return "smtp relay unreachable"
+        return None
+
+    return check
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Validate the settings, set up telemetry, then consume (or replay dead letters)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
         settings = get_settings()
     except SettingsError as exc:
         sys.stderr.write(f"mailer: configuration error: {exc}\n")
         raise SystemExit(2) from None
     configure_logging("mailer", level=settings.log_level, fmt=settings.log_format)
-    asyncio.run(_serve())
+    if args[:2] == ["dlq", "replay"]:
+        request = parse_replay_args(args[2:])
+        report = asyncio.run(replay_dead_letters(settings, request))
+        print(report.summary())  # noqa: T201 -- the command's answer
+        return
+    if args:
+        sys.stderr.write(
+            "usage: python -m mailer [dlq replay [--since ISO] [--reason R] [--dry-run]]\n"
+        )
+        raise SystemExit(2)
+    provider = configure_tracing("mailer")
+    AIOKafkaInstrumentor().instrument()
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        shutdown_tracing(provider)
 
 
 if __name__ == "__main__":

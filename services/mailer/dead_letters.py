@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 
 HEADER_REASON = "dlq-reason"
@@ -10,8 +11,10 @@ HEADER_ERROR = "dlq-error"
 HEADER_TOPIC = "dlq-original-topic"
 HEADER_PARTITION = "dlq-original-partition"
 HEADER_OFFSET = "dlq-original-offset"
-_DLQ_HEADERS = frozenset(
-    {HEADER_REASON, HEADER_ERROR, HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET},
+HEADER_TRUNCATED = "dlq-value-truncated-from"
+TRUNCATED_VALUE_BYTES = 64 * 1024
+DLQ_HEADERS = frozenset(
+    {HEADER_REASON, HEADER_ERROR, HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET, HEADER_TRUNCATED},
 )
 _MAX_ERROR_BYTES = 512
 
@@ -30,8 +33,13 @@ class DeadLetterPublisher:
         reason: str,
         error: str,
     ) -> None:
-        """Publish and wait for the broker's ack, so the caller may then commit."""
-        kept = [(key, value) for key, value in record.headers if key not in _DLQ_HEADERS]
+        """Publish and wait for the broker's ack, so the caller may then commit.
+
+        A value too large to publish again is cut to its first 64 KiB, with its original
+        size in a header: the dead letter still says what arrived and from where, and the
+        partition is not blocked by a record that can never be re-sent whole.
+        """
+        kept = [(key, value) for key, value in record.headers if key not in DLQ_HEADERS]
         headers = [
             *kept,
             (HEADER_REASON, reason.encode()),
@@ -40,9 +48,13 @@ class DeadLetterPublisher:
             (HEADER_PARTITION, str(record.partition).encode()),
             (HEADER_OFFSET, str(record.offset).encode()),
         ]
-        await self._producer.send_and_wait(
-            self.topic,
-            value=record.value,
-            key=record.key,
-            headers=headers,
-        )
+        value = record.value or b""
+        try:
+            await self._producer.send_and_wait(
+                self.topic, value=value, key=record.key, headers=headers
+            )
+        except MessageSizeTooLargeError:
+            headers.append((HEADER_TRUNCATED, str(len(value)).encode()))
+            await self._producer.send_and_wait(
+                self.topic, value=value[:TRUNCATED_VALUE_BYTES], key=record.key, headers=headers
+            )

@@ -1,33 +1,49 @@
 """What happens to one record: decode, render, send with retries, or dead-letter.
 
-Returns only when the record is finished (sent, skipped as expired, or dead-lettered),
-so the caller may commit its offset. Transient failures are retried with exponential
-backoff and jitter until the code expires or the mailer is asked to stop.
+Each record runs in a ``<topic> process`` CONSUMER span whose parent is the trace
+context the producer put in the record's headers, so one trace reaches from the HTTP
+request that issued the code to the SMTP reply. ``deliver`` returns only when the
+record is finished (sent, skipped, or dead-lettered), so its offset may be committed;
+``ABANDONED`` means shutdown came first and the record must be delivered again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Final
 
 import structlog
 from aiokafka.structs import ConsumerRecord
+from opentelemetry import trace
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from mailcontract import OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
+from mailer import metrics
 from mailer.dead_letters import DeadLetterPublisher
 from mailer.mail_templates import MailRenderer
-from mailer.smtp_transport import PermanentSendError, SmtpTransport, TransientSendError
+from mailer.rate_limit import SendRateLimiter
+from mailer.sent_messages import SentMessages
+from mailer.smtp_transport import PermanentSendError, SmtpPool, TransientSendError
+from telemetry import recipient_domain
+from telemetry.exemplars import current_trace_exemplar
+from telemetry.kafka_headers import context_from_headers
+from telemetry.redaction import mask_embedded_addresses
 
 log = structlog.get_logger(__name__)
+tracer = trace.get_tracer("reelmail.mailer")
+_MS: Final = 1000.0
 
 
 class Outcome(StrEnum):
-    """How a record ended; the values are the ``result`` label of ``mailer_emails_total``."""
+    """How a record ended."""
 
     SENT = "sent"
+    DUPLICATE = "duplicate"
     EXPIRED = "expired"
     INVALID = "invalid"
     DEAD_LETTERED = "dead_lettered"
@@ -36,10 +52,11 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, capped per wait."""
+    """Exponential backoff with jitter, capped per wait and in attempts."""
 
     first_delay_seconds: float = 0.2
     max_delay_seconds: float = 30.0
+    max_attempts: int = 12
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number ``attempt`` (1-based)."""
@@ -47,85 +64,181 @@ class RetryPolicy:
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not a secret
 
 
-class Delivery:
-    """Delivers records one at a time with the shared renderer, transport and DLQ."""
+@dataclass(frozen=True, slots=True)
+class DeliveryTools:
+    """The collaborators every record's delivery shares."""
 
-    def __init__(
-        self,
-        renderer: MailRenderer,
-        transport: SmtpTransport,
-        dead_letters: DeadLetterPublisher,
-        retry: RetryPolicy,
-        stopping: asyncio.Event,
-    ) -> None:
-        """Wire the collaborators; ``stopping`` cuts retry waits short at shutdown."""
-        self._renderer = renderer
-        self._transport = transport
-        self._dead_letters = dead_letters
-        self._retry = retry
+    renderer: MailRenderer
+    smtp: SmtpPool
+    dead_letters: DeadLetterPublisher
+    sent: SentMessages
+    rate_limit: SendRateLimiter
+    retry: RetryPolicy
+    group_id: str
+
+
+class Delivery:
+    """Delivers records, any number at once, with the shared tools."""
+
+    def __init__(self, tools: DeliveryTools, stopping: asyncio.Event) -> None:
+        """Share ``tools``; ``stopping`` cuts retry waits short at shutdown."""
+        self._tools = tools
         self._stopping = stopping
 
     async def deliver(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
-        """Finish one record; ``ABANDONED`` means shutdown came first, so do not commit it."""
-        position = RecordPosition(record.topic, record.partition, record.offset)
+        """Finish one record inside its process span."""
+        with tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=context_from_headers(record.headers),
+            kind=SpanKind.CONSUMER,
+            attributes=_messaging_attributes(record, self._tools.group_id),
+        ) as span:
+            outcome = await self._process(record, span)
+            span.set_attribute("reelmail.outcome", outcome.value)
+            return outcome
+
+    async def _process(self, record: ConsumerRecord[bytes, bytes], span: Span) -> Outcome:
         try:
-            mail = decode_otp_mail(record.value, position)
+            mail = decode_otp_mail(
+                record.value, RecordPosition(record.topic, record.partition, record.offset)
+            )
         except PoisonMessageError as exc:
+            _fail(span, exc)
             log.warning("poison record dead-lettered", reason=exc.reason, offset=record.offset)
-            await self._dead_letters.publish(record, exc.reason, exc.detail)
+            await self._dead_letter(record, exc.reason, exc.detail)
+            metrics.EMAILS.labels(result="invalid").inc()
             return Outcome.INVALID
+        span.set_attribute("messaging.message.id", mail.id)
+        span.set_attribute("mail.recipient.domain", recipient_domain(mail.email))
+        if mail.id in self._tools.sent:
+            metrics.DUPLICATES_SUPPRESSED.inc()
+            log.info("duplicate suppressed", message_id=mail.id)
+            return Outcome.DUPLICATE
         if _expired(mail):
-            log.info("expired code skipped", message_id=mail.id)
-            return Outcome.EXPIRED
-        return await self._send_with_retries(record, mail)
+            return _count_expired(mail)
+        with tracer.start_as_current_span("render"):
+            message = self._tools.renderer.render(mail)
+        return await self._send_with_retries(record, mail, message)
 
     async def _send_with_retries(
-        self,
-        record: ConsumerRecord[bytes, bytes],
-        mail: OtpMail,
+        self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, message: bytes
     ) -> Outcome:
-        message = self._renderer.render(mail)
-        attempt = 0
-        while not self._stopping.is_set():
-            attempt += 1
+        retry = self._tools.retry
+        for attempt in range(1, retry.max_attempts + 1):
+            if self._stopping.is_set():
+                return Outcome.ABANDONED
             try:
-                reply = await self._transport.send(mail.email, message)
+                await self._send_once(mail, message)
             except PermanentSendError as exc:
-                log.warning("mail refused; dead-lettered", message_id=mail.id, smtp_code=exc.code)
-                await self._dead_letters.publish(record, "smtp_permanent", str(exc))
-                return Outcome.DEAD_LETTERED
+                return await self._refused(record, mail, "smtp_permanent", exc)
             except TransientSendError as exc:
                 if _expired(mail):
-                    return Outcome.EXPIRED
-                wait = self._retry.delay(attempt)
-                log.warning(
-                    "send failed; will retry",
-                    message_id=mail.id,
-                    attempt=attempt,
-                    smtp_code=exc.code,
-                    error=str(exc),
-                    retry_in=round(wait, 2),
-                )
-                await _sleep_unless(self._stopping, wait)
+                    return _count_expired(mail)
+                if attempt == retry.max_attempts:
+                    return await self._refused(record, mail, "retries_exhausted", exc)
+                await self._wait_to_retry(mail, attempt, exc)
             else:
-                log.info(
-                    "mail sent",
-                    message_id=mail.id,
-                    email=mail.email,
-                    smtp_code=reply.code,
-                    legacy=mail.legacy,
-                    attempts=attempt,
-                )
+                self._delivered(record, mail, attempt)
                 return Outcome.SENT
         return Outcome.ABANDONED
+
+    async def _send_once(self, mail: OtpMail, message: bytes) -> None:
+        await self._tools.rate_limit.acquire()
+        smtp = self._tools.smtp.settings
+        with tracer.start_as_current_span(
+            "smtp send",
+            kind=SpanKind.CLIENT,
+            attributes={
+                "server.address": smtp.host,
+                "server.port": smtp.port,
+                "mail.message_id": f"<{mail.id}@{smtp.from_address.rpartition('@')[2]}>",
+                "mail.recipient.domain": recipient_domain(mail.email),
+            },
+            record_exception=False,
+        ) as span:
+            started = time.perf_counter()
+            try:
+                reply = await self._tools.smtp.send(mail.email, message)
+            except (PermanentSendError, TransientSendError) as exc:
+                _fail(span, exc, reply_code=exc.code)
+                raise
+            finally:
+                metrics.SMTP_SEND_DURATION.observe(
+                    time.perf_counter() - started, exemplar=current_trace_exemplar()
+                )
+            span.set_attribute("smtp.reply.code", reply.code)
+
+    def _delivered(
+        self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, attempts: int
+    ) -> None:
+        self._tools.sent.add(mail.id)
+        issued = mail.issued_at.timestamp() if mail.issued_at else record.timestamp / _MS
+        metrics.DELIVERY_LATENCY.observe(
+            max(0.0, time.time() - issued), exemplar=current_trace_exemplar()
+        )
+        metrics.EMAILS.labels(result="sent").inc()
+        log.info("mail sent", message_id=mail.id, email=mail.email, attempts=attempts)
+
+    async def _wait_to_retry(self, mail: OtpMail, attempt: int, exc: TransientSendError) -> None:
+        metrics.EMAILS.labels(result="retried").inc()
+        wait = self._tools.retry.delay(attempt)
+        log.warning(
+            "send failed; will retry",
+            message_id=mail.id,
+            attempt=attempt,
+            smtp_code=exc.code,
+            error=str(exc),
+            retry_in=round(wait, 2),
+        )
+        try:
+            await asyncio.wait_for(self._stopping.wait(), timeout=wait)
+        except TimeoutError:
+            return
+
+    async def _refused(
+        self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, reason: str, exc: Exception
+    ) -> Outcome:
+        _fail(trace.get_current_span(), exc)
+        log.warning("mail not deliverable; dead-lettered", message_id=mail.id, reason=reason)
+        await self._dead_letter(record, reason, str(exc))
+        metrics.EMAILS.labels(result="dead_lettered").inc()
+        return Outcome.DEAD_LETTERED
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, error: str
+    ) -> None:
+        await self._tools.dead_letters.publish(record, reason, error)
+        metrics.DEAD_LETTERS.labels(reason=reason).inc()
+
+
+def _messaging_attributes(
+    record: ConsumerRecord[bytes, bytes], group_id: str
+) -> dict[str, str | int]:
+    return {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.operation.name": "process",
+        "messaging.destination.name": record.topic,
+        "messaging.destination.partition.id": str(record.partition),
+        "messaging.consumer.group.name": group_id,
+        "messaging.kafka.offset": record.offset,
+        "messaging.message.body.size": len(record.value or b""),
+    }
+
+
+def _fail(span: Span, exc: Exception, reply_code: int | None = None) -> None:
+    """Mark the span failed with the error's type and text (which never hold a code)."""
+    if reply_code is not None:
+        span.set_attribute("smtp.reply.code", reply_code)
+    span.set_attribute("error.type", type(exc).__name__)
+    span.set_status(Status(StatusCode.ERROR, mask_embedded_addresses(str(exc))[:200]))
 
 
 def _expired(mail: OtpMail) -> bool:
     return mail.expires_at is not None and mail.expires_at <= datetime.now(UTC)
 
 
-async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), timeout=seconds)
-    except TimeoutError:
-        return
+def _count_expired(mail: OtpMail) -> Outcome:
+    metrics.EMAILS.labels(result="expired").inc()
+    log.info("expired code skipped", message_id=mail.id)
+    return Outcome.EXPIRED

@@ -24,6 +24,8 @@ class SmtpSettings:
     timeout_seconds: float
     from_address: str
     from_name: str
+    pool_size: int
+    idle_check_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,15 @@ class MailerSettings:
     group_id: str
     smtp: SmtpSettings
     retry_max_seconds: float
+    retry_max_attempts: int
+    max_inflight: int
+    drain_seconds: float
+    rebalance_drain_seconds: float
+    dedup_ttl_seconds: float
+    rate_limit_per_second: float
+    lag_interval_seconds: float
+    http_host: str
+    http_port: int
     log_level: str
     log_format: str
 
@@ -50,6 +61,15 @@ class MailerSettings:
             group_id=read_str("MAILER_GROUP_ID", "mailer"),
             smtp=_smtp_from_env(),
             retry_max_seconds=read_float("MAILER_RETRY_MAX_SECONDS", 30.0, minimum=0.1),
+            retry_max_attempts=read_int("MAILER_RETRY_MAX_ATTEMPTS", 12, minimum=1),
+            max_inflight=read_int("MAILER_MAX_INFLIGHT", 64, minimum=1),
+            drain_seconds=read_float("MAILER_DRAIN_SECONDS", 25.0, minimum=0.0),
+            rebalance_drain_seconds=read_float("MAILER_REBALANCE_DRAIN_SECONDS", 5.0),
+            dedup_ttl_seconds=read_float("MAILER_DEDUP_TTL_SECONDS", 3600.0),
+            rate_limit_per_second=read_float("MAILER_RATE_LIMIT_PER_SECOND", 0.0),
+            lag_interval_seconds=read_float("MAILER_LAG_INTERVAL_SECONDS", 5.0, minimum=0.1),
+            http_host=read_str("MAILER_HOST", "127.0.0.1"),
+            http_port=read_int("MAILER_PORT", 8001, minimum=0),
             log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
             log_format=read_choice("LOG_FORMAT", "json", frozenset({"json", "console"})),
         )
@@ -70,9 +90,21 @@ def _smtp_from_env() -> SmtpSettings:
         username=username,
         password=password,
         timeout_seconds=read_float("SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
-        from_address=read_str("MAIL_FROM_ADDRESS", "no-reply@reelmail.local"),
+        from_address=_from_address(),
         from_name=read_str("MAIL_FROM_NAME", "Reelmail"),
+        pool_size=read_int("SMTP_POOL_SIZE", 4, minimum=1),
+        idle_check_seconds=read_float("SMTP_IDLE_CHECK_SECONDS", 30.0),
     )
+
+
+def _from_address() -> str:
+    """Read the sender address; it goes into a header, so it must be plain ASCII."""
+    value = read_str("MAIL_FROM_ADDRESS", "no-reply@reelmail.local")
+    local, at, domain = value.partition("@")
+    if not (local and at and domain) or not value.isascii() or any(c in value for c in " <>\r\n"):
+        msg = f"MAIL_FROM_ADDRESS must be a bare ASCII address, got {value!r}"
+        raise SettingsError(msg)
+    return value
 
 
 @lru_cache(maxsize=1)

@@ -1,11 +1,15 @@
-"""Sending rendered mails over one persistent SMTP connection, with failures classified.
+"""Sending rendered mails over a pool of persistent SMTP connections, failures classified.
 
 Every failure is either :class:`TransientSendError` (retry later: connection trouble,
-timeouts, 4xx replies) or :class:`PermanentSendError` (5xx: dead-letter it).
+timeouts, 4xx replies) or :class:`PermanentSendError` (5xx: dead-letter it). A
+connection that idled longer than the check interval is probed with NOOP before reuse,
+and one that the server dropped (or closed with 421) is reopened on the next send.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass
 
 import aiosmtplib
@@ -16,6 +20,7 @@ from mailer.settings import SmtpSettings
 log = structlog.get_logger(__name__)
 _PERMANENT_FLOOR = 500
 _ACCEPTED = 250  # aiosmtplib raises SMTPDataError for any other reply to DATA
+_RECENT_SUCCESS_SECONDS = 30.0
 
 
 class SendError(Exception):
@@ -43,13 +48,56 @@ class SmtpReply:
     message: str
 
 
-class SmtpTransport:
+class SmtpPool:
+    """``pool_size`` connections shared by every concurrent send."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        """Create the connections (opened lazily, on first use)."""
+        self.settings = settings
+        self._idle: asyncio.Queue[SmtpConnection] = asyncio.Queue()
+        for _ in range(settings.pool_size):
+            self._idle.put_nowait(SmtpConnection(settings))
+        self._prober = SmtpConnection(settings)
+        self._last_success = float("-inf")
+
+    async def send(self, recipient: str, message: bytes) -> SmtpReply:
+        """Send over the next free connection; waits while all are busy."""
+        connection = await self._idle.get()
+        try:
+            reply = await connection.send(recipient, message)
+        finally:
+            self._idle.put_nowait(connection)
+        self._last_success = time.monotonic()
+        return reply
+
+    async def reachable(self) -> bool:
+        """Tell whether the relay answers: a recent accepted mail, or a probe of our own.
+
+        Readiness must not queue behind busy senders, so it never borrows a pool connection.
+        """
+        if time.monotonic() - self._last_success < _RECENT_SUCCESS_SECONDS:
+            return True
+        try:
+            await self._prober.probe()
+        except TransientSendError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """QUIT every connection that is open and idle (at shutdown, all are idle)."""
+        await self._prober.close()
+        while not self._idle.empty():
+            await self._idle.get_nowait().close()
+
+
+class SmtpConnection:
     """One lazily opened aiosmtplib connection that reconnects after it drops."""
 
     def __init__(self, settings: SmtpSettings) -> None:
         """Remember where to connect; nothing is opened until the first send."""
         self.settings = settings
         self._client: aiosmtplib.SMTP | None = None
+        self._last_used = 0.0
 
     async def send(self, recipient: str, message: bytes) -> SmtpReply:
         """Send one mail, reconnecting once if the kept connection turned out dead."""
@@ -58,6 +106,17 @@ class SmtpTransport:
         except aiosmtplib.SMTPServerDisconnected:
             await self.close()
             return await self._send_once(recipient, message)
+        finally:
+            self._last_used = time.monotonic()
+
+    async def probe(self) -> None:
+        """Make sure this connection is open and answering."""
+        try:
+            await self._connected()
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            await self.close()
+            reason = f"{type(exc).__name__}: {exc}"
+            raise TransientSendError(reason) from None
 
     async def close(self) -> None:
         """Say QUIT if we can, and forget the connection."""
@@ -88,8 +147,9 @@ class SmtpTransport:
         return SmtpReply(code=_ACCEPTED, message=reply)
 
     async def _connected(self) -> aiosmtplib.SMTP:
-        if self._client is not None and self._client.is_connected:
+        if self._client is not None and self._client.is_connected and await self._still_alive():
             return self._client
+        await self.close()
         settings = self.settings
         client = aiosmtplib.SMTP(
             hostname=settings.host,
@@ -102,8 +162,21 @@ class SmtpTransport:
         if settings.username:
             await client.login(settings.username, settings.password)
         self._client = client
-        log.info("smtp connected", server=settings.host, port=settings.port)
+        self._last_used = time.monotonic()
+        log.debug("smtp connected", server=settings.host, port=settings.port)
         return client
+
+    async def _still_alive(self) -> bool:
+        """NOOP a connection that idled past the check interval; fresh ones are trusted."""
+        if self._client is None:
+            return False
+        if time.monotonic() - self._last_used < self.settings.idle_check_seconds:
+            return True
+        try:
+            await self._client.noop()
+        except (aiosmtplib.SMTPException, OSError):
+            return False
+        return True
 
 
 def _classified(code: int, message: str) -> SendError:

@@ -17,6 +17,13 @@ from mailcontract import DEFAULT_TOPIC, dead_letter_topic
 
 pytestmark = pytest.mark.integration
 TOPIC_PARTITIONS = 3
+HARNESS_FIGURES: dict[str, float] = {}
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the harness's start-up figures, which closing notes quote."""
+    for name, value in HARNESS_FIGURES.items():
+        terminalreporter.write_line(f"harness: {name} = {value}")
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +31,7 @@ def kafka(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[KafkaBroker]:
     broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
-    elapsed = broker.start()
-    print(f"\nkafka broker ready in {elapsed:.2f}s at {broker.bootstrap_servers}")
+    HARNESS_FIGURES["kafka broker start (s)"] = round(broker.start(), 2)
     broker.create_topics({DEFAULT_TOPIC: TOPIC_PARTITIONS, dead_letter_topic(DEFAULT_TOPIC): 1})
     yield broker
     if request.session.testsfailed:
@@ -71,6 +77,7 @@ def stack(
             "SMTP_PORT": str(smtp_sink.port),
             "SMTP_SECURITY": "plain",
             "MAILER_GROUP_ID": f"mailer-it-{uuid.uuid4().hex[:8]}",
+            "MAILER_PORT": str(free_port()),
         },
         workdir / "mailer.log",
     )

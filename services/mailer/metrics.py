@@ -1,0 +1,58 @@
+"""The mailer's Prometheus metrics; names and labels as in DESIGN.md.
+
+Histograms get a ``trace_id`` exemplar when observed inside a sampled span, and
+``mailer_delivery_latency_seconds`` has a bucket edge at 30 s, the OTP delivery SLO.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from prometheus_client import Counter, Gauge, Histogram
+
+SMTP_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+DELIVERY_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+
+MESSAGES_RECEIVED = Counter(
+    "mailer_messages_received",
+    "Records fetched from Kafka, before any processing.",
+    ["topic"],
+)
+EMAILS = Counter(
+    "mailer_emails",
+    "What happened to each mail: sent, retried (per retry), dead_lettered, expired, invalid.",
+    ["result"],
+)
+DEAD_LETTERS = Counter(
+    "mailer_dead_letters",
+    "Records published to the dead-letter topic, by reason.",
+    ["reason"],
+)
+DUPLICATES_SUPPRESSED = Counter(
+    "mailer_duplicates_suppressed",
+    "Records not sent because this process already sent their message id (TTL window).",
+)
+SMTP_SEND_DURATION = Histogram(
+    "mailer_smtp_send_duration_seconds",
+    "Time for one SMTP transaction (MAIL FROM to the reply to DATA), successful or not.",
+    buckets=SMTP_BUCKETS,
+)
+DELIVERY_LATENCY = Histogram(
+    "mailer_delivery_latency_seconds",
+    "From the code being issued (or the record's timestamp, for legacy records) to SMTP accept.",
+    buckets=DELIVERY_BUCKETS,
+)
+CONSUMER_LAG_MESSAGES = Gauge(
+    "mailer_consumer_lag_messages",
+    "High watermark minus committed offset, per assigned partition.",
+    ["topic", "partition"],
+)
+CONSUMER_LAG_SECONDS = Gauge(
+    "mailer_consumer_lag_seconds",
+    "Age of the oldest unprocessed record, per assigned partition (0 when caught up).",
+    ["topic", "partition"],
+)
+INFLIGHT = Gauge("mailer_inflight_messages", "Records being processed right now.")
+
+for _result in ("sent", "retried", "dead_lettered", "expired", "invalid"):
+    EMAILS.labels(result=_result)
