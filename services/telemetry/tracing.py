@@ -15,9 +15,16 @@ from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import SERVICE_NAME, SERVICE_VERSION, Resource
+from opentelemetry.sdk.resources import (
+    SERVICE_NAME,
+    SERVICE_VERSION,
+    OTELResourceDetector,
+    Resource,
+)
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+
+from telemetry.span_redaction import RedactingSpanExporter
 
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
@@ -38,18 +45,20 @@ def configure_tracing(
 
     ``processor`` replaces the OTLP batch exporter; tests pass an in-memory one.
     """
-    if processor is None and not tracing_enabled():
-        return None
+    if processor is None:
+        if not tracing_enabled():
+            return None
+        processor = BatchSpanProcessor(RedactingSpanExporter(_otlp_exporter()))
     provider = TracerProvider(resource=service_resource(service_name))
-    provider.add_span_processor(processor or BatchSpanProcessor(_otlp_exporter()))
+    provider.add_span_processor(processor)
     trace.set_tracer_provider(provider)
     return provider
 
 
 def service_resource(service_name: str) -> Resource:
-    """Our name and version, merged with ``OTEL_RESOURCE_ATTRIBUTES`` and ``OTEL_SERVICE_NAME``."""
-    defaults = Resource({SERVICE_NAME: service_name, SERVICE_VERSION: package_version()})
-    return defaults.merge(Resource.create({}))
+    """Build the resource: our name and version, overridden by the ``OTEL_*`` variables."""
+    defaults = Resource.create({SERVICE_NAME: service_name, SERVICE_VERSION: package_version()})
+    return defaults.merge(OTELResourceDetector().detect())
 
 
 def shutdown_tracing(provider: TracerProvider | None) -> None:
