@@ -89,8 +89,13 @@ def otp_mails(tag: str, count: int, ttl: timedelta = timedelta(minutes=10)) -> l
     ]
 
 
-def publish(kafka: KafkaBroker, topic: str, values: Sequence[tuple[bytes | None, bytes]]) -> None:
-    """Publish (key, value) pairs and wait for every ack."""
+def publish(
+    kafka: KafkaBroker,
+    topic: str,
+    values: Sequence[tuple[bytes | None, bytes]],
+    headers: list[tuple[str, bytes]] | None = None,
+) -> None:
+    """Publish (key, value) pairs, each with ``headers``, and wait for every ack."""
 
     async def run() -> None:
         producer = AIOKafkaProducer(
@@ -98,7 +103,10 @@ def publish(kafka: KafkaBroker, topic: str, values: Sequence[tuple[bytes | None,
         )
         await producer.start()
         try:
-            sent = [await producer.send(topic, value=value, key=key) for key, value in values]
+            sent = [
+                await producer.send(topic, value=value, key=key, headers=headers)
+                for key, value in values
+            ]
             await asyncio.gather(*sent)
         finally:
             await producer.stop()
