@@ -1,0 +1,14 @@
+"""Every dashboard reelmail ships, in one list the generator and the query helper share."""
+
+from __future__ import annotations
+
+from grafana_foundation_sdk.models import dashboard
+
+from grafana.mailer_dashboard import mailer_dashboard
+from grafana.movies_dashboard import movies_dashboard
+from grafana.slo_dashboard import slo_dashboard
+
+
+def dashboards() -> tuple[dashboard.Dashboard, ...]:
+    """Build every dashboard model, each with its fixed uid."""
+    return (mailer_dashboard(), movies_dashboard(), slo_dashboard())

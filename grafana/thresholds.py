@@ -1,0 +1,82 @@
+"""Alert thresholds: the numbers an operator may tune per installation.
+
+Each threshold has one default, used by the plain Prometheus rules file, and one Helm
+values key under ``alerts.thresholds``, used by the chart's PrometheusRule; keeping
+both in one table means the two files cannot disagree about what a key means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+
+@dataclass(frozen=True, slots=True)
+class Threshold:
+    """One tunable number: its Helm values key, its default and what it bounds."""
+
+    key: str
+    default: float
+    meaning: str
+
+
+CONSUMER_LAG_SECONDS_WARNING: Final = Threshold(
+    "consumerLagSecondsWarning", 30, "age in seconds of the oldest unprocessed record (warning)"
+)
+CONSUMER_LAG_SECONDS_CRITICAL: Final = Threshold(
+    "consumerLagSecondsCritical", 120, "age in seconds of the oldest unprocessed record (critical)"
+)
+CONSUMER_LAG_MESSAGES_WARNING: Final = Threshold(
+    "consumerLagMessagesWarning", 100, "records waiting across a topic's partitions (warning)"
+)
+CONSUMER_LAG_MESSAGES_CRITICAL: Final = Threshold(
+    "consumerLagMessagesCritical", 1000, "records waiting across a topic's partitions (critical)"
+)
+CONSUMER_LAG_GROWTH_PER_MINUTE: Final = Threshold(
+    "consumerLagGrowthPerMinute", 1, "sustained lag growth, records per minute, over 10 minutes"
+)
+SEND_FAILURE_RATIO_WARNING: Final = Threshold(
+    "sendFailureRatioWarning", 0.1, "share of SMTP attempts that failed over 5 minutes"
+)
+DEAD_LETTERS_WARNING: Final = Threshold(
+    "deadLettersWarning", 0, "records dead-lettered in 10 minutes above which to warn"
+)
+PUBLISH_FAILURE_RATIO_WARNING: Final = Threshold(
+    "publishFailureRatioWarning", 0.05, "share of movies' Kafka publishes that failed"
+)
+OUTBOX_OLDEST_AGE_SECONDS_WARNING: Final = Threshold(
+    "outboxOldestAgeSecondsWarning", 60, "age in seconds of the oldest unpublished outbox row"
+)
+OUTBOX_OLDEST_AGE_SECONDS_CRITICAL: Final = Threshold(
+    "outboxOldestAgeSecondsCritical", 300, "age in seconds of the oldest unpublished outbox row"
+)
+HTTP_ERROR_RATIO_WARNING: Final = Threshold(
+    "httpErrorRatioWarning", 0.05, "share of movies API responses that were 5xx (warning)"
+)
+HTTP_ERROR_RATIO_CRITICAL: Final = Threshold(
+    "httpErrorRatioCritical", 0.25, "share of movies API responses that were 5xx (critical)"
+)
+OTP_DELIVERY_SLO_OBJECTIVE: Final = Threshold(
+    "otpDeliverySloObjective", 0.99, "share of one-time codes to mail within 30 s (30 days)"
+)
+
+ALL_THRESHOLDS: Final = (
+    CONSUMER_LAG_SECONDS_WARNING,
+    CONSUMER_LAG_SECONDS_CRITICAL,
+    CONSUMER_LAG_MESSAGES_WARNING,
+    CONSUMER_LAG_MESSAGES_CRITICAL,
+    CONSUMER_LAG_GROWTH_PER_MINUTE,
+    SEND_FAILURE_RATIO_WARNING,
+    DEAD_LETTERS_WARNING,
+    PUBLISH_FAILURE_RATIO_WARNING,
+    OUTBOX_OLDEST_AGE_SECONDS_WARNING,
+    OUTBOX_OLDEST_AGE_SECONDS_CRITICAL,
+    HTTP_ERROR_RATIO_WARNING,
+    HTTP_ERROR_RATIO_CRITICAL,
+    OTP_DELIVERY_SLO_OBJECTIVE,
+)
+
+
+def format_number(value: float) -> str:
+    """Write a default the way PromQL and YAML both read it, without a spurious ``.0``."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
