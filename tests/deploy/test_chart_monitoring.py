@@ -1,0 +1,156 @@
+"""The chart's monitoring objects: the PrometheusRule is the compose stack's rules file,
+the dashboard ConfigMaps are the committed Grafana JSON, and the monitors find the pods."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+import yaml
+from chart_rendering import CHART_DIR, SCENARIOS, of_kind, pod_spec, render
+from contributed_files import (
+    CHART_RULES,
+    CHART_THRESHOLDS,
+    GRAFANA_DASHBOARDS,
+    RULES_FILE,
+    require,
+)
+
+OPTIONAL_KINDS = {
+    "Ingress",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "NetworkPolicy",
+    "ServiceMonitor",
+    "PodMonitor",
+    "PrometheusRule",
+    "ScaledObject",
+    "TriggerAuthentication",
+}
+THRESHOLD_REF = re.compile(r"\.Values\.alerts\.thresholds\.([A-Za-z0-9_]+)")
+
+
+def _values() -> dict:
+    return yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
+
+
+def test_optional_features_are_off_by_default():
+    kinds = {doc["kind"] for doc in render("default")}
+    assert not kinds & OPTIONAL_KINDS
+    assert not any(
+        "dashboard" in doc["metadata"]["name"] for doc in of_kind(render("default"), "ConfigMap")
+    )
+
+
+def test_prometheus_rule_groups_equal_the_rules_file_with_default_values():
+    rules_file = require(RULES_FILE)[0]
+    require(CHART_RULES)
+    (rule,) = of_kind(render("default", "--set", "prometheusRule.enabled=true"), "PrometheusRule")
+    expected = yaml.safe_load(rules_file.read_text(encoding="utf-8"))["groups"]
+    assert rule["spec"]["groups"] == expected
+
+
+def test_a_threshold_override_reaches_the_rule():
+    require(CHART_RULES)
+    key = "consumerLagSecondsWarning"
+    manifests = render(
+        "default", "--set", "prometheusRule.enabled=true", "--set", f"alerts.thresholds.{key}=4242"
+    )
+    (rule,) = of_kind(manifests, "PrometheusRule")
+    exprs = [r["expr"] for g in rule["spec"]["groups"] for r in g["rules"]]
+    assert any("4242" in expr for expr in exprs)
+
+
+def test_values_carry_every_threshold_the_rules_use():
+    rules = require(CHART_RULES)[0].read_text(encoding="utf-8")
+    used = set(THRESHOLD_REF.findall(rules))
+    assert used
+    assert used <= set(_values()["alerts"]["thresholds"])
+
+
+def test_threshold_defaults_are_a_copy_of_the_thresholds_file():
+    defaults = yaml.safe_load(require(CHART_THRESHOLDS)[0].read_text(encoding="utf-8"))
+    defaults = defaults.get("alerts", {}).get("thresholds", defaults)
+    assert _values()["alerts"]["thresholds"] == defaults
+
+
+def test_dashboard_config_maps_equal_the_committed_grafana_json():
+    committed = {
+        p.name: json.loads(p.read_text(encoding="utf-8"))
+        for p in require(GRAFANA_DASHBOARDS, pattern="*.json")
+    }
+    manifests = render("default", "--set", "dashboards.enabled=true")
+    rendered = {}
+    for config_map in of_kind(manifests, "ConfigMap"):
+        if config_map["metadata"]["labels"].get("grafana_dashboard") == "1":
+            for name, text in config_map["data"].items():
+                assert name not in rendered, f"{name} in two ConfigMaps"
+                rendered[name] = json.loads(text)
+    assert rendered == committed
+
+
+def test_dashboard_config_maps_honour_label_and_namespace():
+    require(GRAFANA_DASHBOARDS, pattern="*.json")
+    manifests = render(
+        "default",
+        "--set",
+        "dashboards.enabled=true",
+        "--set",
+        "dashboards.label=grafana_dash",
+        "--set",
+        "dashboards.labelValue=yes",
+        "--set",
+        "dashboards.namespace=monitoring",
+    )
+    dashboards = [
+        cm for cm in of_kind(manifests, "ConfigMap") if "grafana_dash" in cm["metadata"]["labels"]
+    ]
+    assert dashboards
+    for config_map in dashboards:
+        assert config_map["metadata"]["labels"]["grafana_dash"] == "yes"
+        assert config_map["metadata"]["namespace"] == "monitoring"
+
+
+@pytest.mark.parametrize("kind", ["ServiceMonitor", "PodMonitor"])
+def test_monitors_scrape_metrics_from_named_ports_as_job_movies_and_mailer(kind):
+    flag = (
+        "metrics.serviceMonitor.enabled=true"
+        if kind == "ServiceMonitor"
+        else "metrics.podMonitor.enabled=true"
+    )
+    manifests = render("default", "--set", flag)
+    monitors = of_kind(manifests, kind)
+    assert len(monitors) == 2
+    for monitor in monitors:
+        component = monitor["spec"]["selector"]["matchLabels"]["app.kubernetes.io/component"]
+        assert monitor["spec"]["jobLabel"] == "app.kubernetes.io/component"
+        (endpoint,) = monitor["spec"][
+            "endpoints" if kind == "ServiceMonitor" else "podMetricsEndpoints"
+        ]
+        assert endpoint["path"] == "/metrics"
+        assert endpoint["port"] in _port_names(manifests, kind, component)
+
+
+def _port_names(manifests: list[dict], kind: str, component: str) -> set[str]:
+    if kind == "ServiceMonitor":
+        objects = [s["spec"] for s in of_kind(manifests, "Service")]
+        key = "selector"
+        return {
+            port["name"]
+            for spec in objects
+            if spec[key].get("app.kubernetes.io/component") == component
+            for port in spec["ports"]
+        }
+    return {
+        port["name"]
+        for doc in of_kind(manifests, "Deployment")
+        if doc["metadata"]["labels"]["app.kubernetes.io/component"] == component
+        for port in pod_spec(doc)["containers"][0]["ports"]
+    }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_services_label_their_component_for_the_job_label(scenario):
+    for service in of_kind(render(scenario), "Service"):
+        assert service["metadata"]["labels"]["app.kubernetes.io/component"] in {"movies", "mailer"}

@@ -1,0 +1,284 @@
+"""What each values scenario promises: existing Secrets, KEDA, network policy, validation
+of values, and the README's values table."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from chart_rendering import (
+    CHART_DIR,
+    SCENARIOS,
+    decoded_secrets,
+    helm,
+    of_kind,
+    pod_spec,
+    render,
+    require_contributed,
+    template_args,
+    values_file,
+)
+
+SECRET_ENV = {"DATABASE_URL", "OTP_HMAC_SECRET", "JWT_SECRET", "SMTP_USERNAME", "SMTP_PASSWORD"}
+SECRET_ENV |= {"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"}
+
+
+def _env(manifests: list[dict[str, Any]], component: str) -> dict[str, dict[str, Any]]:
+    deployment = next(
+        d
+        for d in of_kind(manifests, "Deployment")
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] == component
+    )
+    return {e["name"]: e for e in pod_spec(deployment)["containers"][0]["env"]}
+
+
+def test_existing_secrets_scenario_creates_no_secret_and_reads_the_named_ones():
+    manifests = render("existing-secrets")
+    assert not of_kind(manifests, "Secret")
+    refs = {
+        name: (e["valueFrom"]["secretKeyRef"]["name"], e["valueFrom"]["secretKeyRef"]["key"])
+        for component in ("movies", "mailer")
+        for name, e in _env(manifests, component).items()
+        if name in SECRET_ENV
+    }
+    assert refs == {
+        "DATABASE_URL": ("reelmail-db", "url"),
+        "OTP_HMAC_SECRET": ("reelmail-auth", "otp-hmac"),
+        "JWT_SECRET": ("reelmail-auth", "jwt"),
+        "SMTP_USERNAME": ("reelmail-smtp", "user"),
+        "SMTP_PASSWORD": ("reelmail-smtp", "password"),
+        "KAFKA_SASL_USERNAME": ("reelmail-kafka", "user"),
+        "KAFKA_SASL_PASSWORD": ("reelmail-kafka", "password"),
+    }
+    (job,) = of_kind(manifests, "Job")
+    job_env = {e["name"]: e for e in pod_spec(job)["containers"][0]["env"]}
+    assert job_env["DATABASE_URL"]["valueFrom"]["secretKeyRef"] == {
+        "name": "reelmail-db",
+        "key": "url",
+    }
+
+
+def test_kafka_ca_is_mounted_where_kafka_ssl_cafile_points():
+    manifests = render("existing-secrets")
+    for deployment in of_kind(manifests, "Deployment"):
+        component = deployment["metadata"]["labels"]["app.kubernetes.io/component"]
+        config = next(
+            cm["data"]
+            for cm in of_kind(manifests, "ConfigMap")
+            if cm["metadata"]["labels"].get("app.kubernetes.io/component") == component
+        )
+        spec = pod_spec(deployment)
+        mount = next(m for m in spec["containers"][0]["volumeMounts"] if m["name"] == "kafka-ca")
+        volume = next(v for v in spec["volumes"] if v["name"] == "kafka-ca")
+        assert volume["secret"]["secretName"] == "reelmail-kafka-ca"
+        assert config["KAFKA_SSL_CAFILE"] == f"{mount['mountPath']}/ca.pem"
+        assert config["KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+
+
+def test_inline_secrets_land_in_the_chart_secret_only():
+    manifests = render("everything")
+    secrets = decoded_secrets(manifests)
+    assert secrets["SMTP_PASSWORD"] == {"everything-smtp-password-f00d"}
+    assert secrets["KAFKA_SASL_PASSWORD"] == {"everything-kafka-password-c0ffee"}
+    hook = next(
+        s
+        for s in of_kind(manifests, "Secret")
+        if "helm.sh/hook" in s["metadata"].get("annotations", {})
+    )
+    assert set(hook["data"]) == {"DATABASE_URL"}
+
+
+def test_generated_auth_secrets_are_long_enough():
+    secrets = decoded_secrets(render("default"))
+    for key in ("OTP_HMAC_SECRET", "JWT_SECRET"):
+        (value,) = secrets[key]
+        assert len(value) >= 32
+
+
+def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook():
+    (job,) = of_kind(render("minimal"), "Job")
+    annotations = job["metadata"]["annotations"]
+    assert set(annotations["helm.sh/hook"].split(",")) == {"pre-install", "pre-upgrade"}
+    assert pod_spec(job)["containers"][0]["command"] == ["python", "-m", "movies", "migrate"]
+    assert pod_spec(job)["restartPolicy"] == "Never"
+
+
+def test_no_database_means_no_migrations_job():
+    assert not of_kind(render("default"), "Job")
+
+
+def test_keda_scales_the_mailer_on_consumer_lag():
+    manifests = render("keda")
+    (scaled,) = of_kind(manifests, "ScaledObject")
+    (trigger,) = scaled["spec"]["triggers"]
+    assert trigger["type"] == "kafka"
+    assert trigger["metadata"]["lagThreshold"] == "20"
+    assert trigger["metadata"]["activationLagThreshold"] == "5"
+    assert trigger["metadata"]["consumerGroup"] == "mailer"
+    assert trigger["metadata"]["topic"] == "mail.otp.v1"
+    assert trigger["metadata"]["sasl"] == "plaintext"
+    mailer = next(
+        d for d in of_kind(manifests, "Deployment") if d["metadata"]["name"].endswith("-mailer")
+    )
+    assert scaled["spec"]["scaleTargetRef"]["name"] == mailer["metadata"]["name"]
+    assert "replicas" not in mailer["spec"]
+    assert not of_kind(manifests, "HorizontalPodAutoscaler")
+    (auth,) = of_kind(manifests, "TriggerAuthentication")
+    assert trigger["authenticationRef"]["name"] == auth["metadata"]["name"]
+    assert {ref["parameter"] for ref in auth["spec"]["secretTargetRef"]} == {"username", "password"}
+
+
+def test_network_policy_egress_goes_only_to_the_configured_ports():
+    manifests = render("everything")
+    expected = {
+        "movies": {53, 9093, 5432, 4317, 4318},
+        "mailer": {53, 9093, 465, 4317, 4318},
+        "migrations": {53, 5432},
+    }
+    policies = of_kind(manifests, "NetworkPolicy")
+    assert {p["metadata"]["labels"]["app.kubernetes.io/component"] for p in policies} == set(
+        expected
+    )
+    for policy in policies:
+        component = policy["metadata"]["labels"]["app.kubernetes.io/component"]
+        assert set(policy["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        ports = {port["port"] for rule in policy["spec"]["egress"] for port in rule["ports"]}
+        assert ports == expected[component], component
+        assert all(rule.get("to") for rule in policy["spec"]["egress"]), component
+
+
+def test_network_policy_leaves_out_otlp_when_tracing_is_off():
+    manifests = render("minimal", "--set", "networkPolicy.enabled=true")
+    for policy in of_kind(manifests, "NetworkPolicy"):
+        ports = {port["port"] for rule in policy["spec"]["egress"] for port in rule["ports"]}
+        assert not ports & {4317, 4318}
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["mailer.keda.enabled=true", "mailer.autoscaling.enabled=true"], "enable one of them"),
+        (["mailer.drainSeconds=50"], "must exceed mailer.drainSeconds"),
+        (["metrics.serviceMonitor.enabled=true", "metrics.podMonitor.enabled=true"], "twice"),
+        (["otel.enabled=true"], "otel.endpoint"),
+        (["smtp.username=someone"], "set together"),
+        (["kafka.securityProtocol=SASL_SSL"], "kafka.sasl.mechanism"),
+        (["kafka.sasl.mechanism=PLAIN"], "SASL_PLAINTEXT or SASL_SSL"),
+        (["auth.otpHmacSecret=short"], "otpHmacSecret"),
+        (["smtp.security=ssl"], "smtp/security"),
+        (["movies.port=0"], "movies/port"),
+        (["mailer.typo=1"], "typo"),
+    ],
+)
+def test_inconsistent_values_fail_the_render_with_a_reason(flags, message):
+    args = template_args("default", "1.37.0", *[part for flag in flags for part in ("--set", flag)])
+    result = helm(*args)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_names_stay_within_63_characters():
+    long_release = "a-very-long-release-name-that-goes-on-and-on-and-on"
+    result = helm(
+        "template",
+        long_release,
+        str(CHART_DIR),
+        "--values",
+        str(CHART_DIR / "ci" / "everything-values.yaml"),
+    )
+    assert result.returncode == 0, result.stderr
+    for doc in filter(None, yaml.safe_load_all(result.stdout)):
+        assert len(doc["metadata"]["name"]) <= 63, doc["metadata"]["name"]
+        for value in doc["metadata"]["labels"].values():
+            assert len(value) <= 63
+
+
+OPAQUE_VALUES = frozenset({"podSecurityContext", "containerSecurityContext", "strategy"})
+
+
+def _is_group(key: str, value: Any) -> bool:
+    """Whether a values key is a group of documented keys, not one opaque object."""
+    return (
+        bool(value)
+        and isinstance(value, dict)
+        and key not in OPAQUE_VALUES
+        and not key.endswith("Probe")
+    )
+
+
+def _leaf_keys(values: dict[str, Any], prefix: str = "") -> set[str]:
+    keys: set[str] = set()
+    for key, value in values.items():
+        if _is_group(key, value):
+            keys |= _leaf_keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(f"{prefix}{key}")
+    return keys
+
+
+def test_readme_values_table_lists_every_value():
+    readme = (CHART_DIR / "README.md").read_text(encoding="utf-8").split("\n## Values\n", 1)[-1]
+    documented = set(re.findall(r"^\| `([^`]+)` \|", readme, re.MULTILINE))
+    values = yaml.safe_load((CHART_DIR / "values.yaml").read_text(encoding="utf-8"))
+    missing = _leaf_keys(values) - documented
+    assert not missing, f"README.md values table lacks {sorted(missing)}"
+    stale = documented - _leaf_keys(values)
+    assert not stale, f"README.md documents values that do not exist: {sorted(stale)}"
+
+
+# helm template does not render NOTES.txt; a copy of the chart renders it into a ConfigMap.
+NOTES_PROBE = """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: notes-under-test
+data:
+  notes: {{ include "notes.under.test" . | quote }}
+"""
+
+
+def _notes(tmp_path: Path, scenario: str) -> str:
+    chart = tmp_path / "reelmail"
+    shutil.copytree(CHART_DIR, chart)
+    notes = (chart / "templates" / "NOTES.txt").read_text(encoding="utf-8")
+    wrapped = '{{- define "notes.under.test" -}}\n' + notes + "{{- end }}\n"
+    (chart / "templates" / "_notes_under_test.tpl").write_text(wrapped, encoding="utf-8")
+    (chart / "templates" / "notes-under-test.yaml").write_text(NOTES_PROBE, encoding="utf-8")
+    path = values_file(scenario)
+    args = ["template", "shop", str(chart), "--show-only", "templates/notes-under-test.yaml"]
+    result = helm(*args, *([] if path is None else ["--values", str(path)]))
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)["data"]["notes"]
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_notes_render_and_tell_how_to_check_the_release(tmp_path, scenario):
+    require_contributed(scenario)
+    notes = _notes(tmp_path, scenario)
+    assert "helm test shop" in notes
+    assert "/readyz" in notes or "https://" in notes
+
+
+def test_notes_warn_about_what_the_default_values_leave_out(tmp_path):
+    notes = _notes(tmp_path, "default")
+    for value in ("kafka.bootstrapServers", "database.url", "smtp.host"):
+        assert value in notes
+    assert "WARNING" not in _notes(tmp_path / "minimal", "minimal")
+
+
+def test_network_policy_lets_the_helm_test_pod_call_readyz():
+    manifests = render("everything")
+    (test_pod,) = of_kind(manifests, "Pod")
+    labels = test_pod["metadata"]["labels"]
+    for policy in of_kind(manifests, "NetworkPolicy"):
+        if policy["metadata"]["labels"]["app.kubernetes.io/component"] == "migrations":
+            continue
+        peers = [peer for rule in policy["spec"]["ingress"] for peer in rule.get("from", [])]
+        assert any(
+            peer.get("podSelector", {}).get("matchLabels", {}).items() <= labels.items()
+            and "namespaceSelector" not in peer
+            for peer in peers
+        ), policy["metadata"]["name"]
