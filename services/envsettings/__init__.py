@@ -4,6 +4,7 @@ Both services build one frozen settings object at start-up from these helpers, s
 misconfigured deployment dies at boot naming the variable, not later mid-request.
 """
 
+from envsettings.kafka_connection import KafkaConnection
 from envsettings.readers import (
     SettingsError,
     read_bool,
@@ -15,6 +16,7 @@ from envsettings.readers import (
 )
 
 __all__ = [
+    "KafkaConnection",
     "SettingsError",
     "read_bool",
     "read_choice",

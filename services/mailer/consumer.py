@@ -41,14 +41,14 @@ class MailConsumer:
         self.stopping = asyncio.Event()
         self.joined = False
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **settings.kafka.client_options(),
             group_id=settings.group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             client_id="mailer",
         )
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **settings.kafka.client_options(),
             acks="all",
             enable_idempotence=True,
             client_id="mailer-dlq",

@@ -39,7 +39,7 @@ class ConsumerLag:
         self._work = work
         self._interval = settings.lag_interval_seconds
         self._peek = AIOKafkaConsumer(
-            bootstrap_servers=settings.kafka_bootstrap_servers,
+            **settings.kafka.client_options(),
             group_id=None,
             enable_auto_commit=False,
             client_id="mailer-lag",

@@ -59,10 +59,10 @@ def parse_replay_args(argv: Sequence[str]) -> ReplayRequest:
 async def replay_dead_letters(settings: MailerSettings, request: ReplayRequest) -> ReplayReport:
     """Republish matching dead letters to ``settings.topic`` and report the counts."""
     reader = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None, enable_auto_commit=False
+        **settings.kafka.client_options(), group_id=None, enable_auto_commit=False
     )
     writer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, acks="all", enable_idempotence=True
+        **settings.kafka.client_options(), acks="all", enable_idempotence=True
     )
     await reader.start()
     await writer.start()
@@ -79,7 +79,7 @@ async def _replay(
     settings: MailerSettings,
     request: ReplayRequest,
 ) -> ReplayReport:
-    partitions = await partitions_of(settings.kafka_bootstrap_servers, settings.dead_letter_topic)
+    partitions = await partitions_of(settings.kafka, settings.dead_letter_topic)
     ends = await _position_reader(reader, partitions, request.since)
     report = ReplayReport(matched=Counter(), replayed=0)
     while await _behind(reader, ends):

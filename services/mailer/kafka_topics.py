@@ -5,10 +5,12 @@ from __future__ import annotations
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from envsettings import KafkaConnection
 
-async def partitions_of(bootstrap_servers: str, topic: str) -> list[TopicPartition]:
+
+async def partitions_of(connection: KafkaConnection, topic: str) -> list[TopicPartition]:
     """Every partition of ``topic``, in order; empty when the topic does not exist."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    admin = AIOKafkaAdminClient(**connection.client_options())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from envsettings import SettingsError, read_choice, read_float, read_int, read_str
+from envsettings import (
+    KafkaConnection,
+    SettingsError,
+    read_choice,
+    read_float,
+    read_int,
+    read_str,
+)
 from mailcontract import DEFAULT_TOPIC, dead_letter_topic
 
 SMTP_SECURITY = frozenset({"starttls", "tls", "plain"})
@@ -32,7 +39,7 @@ class SmtpSettings:
 class MailerSettings:
     """Everything the mailer needs to start; see the README's configuration table."""
 
-    kafka_bootstrap_servers: str
+    kafka: KafkaConnection
     topic: str
     dead_letter_topic: str
     group_id: str
@@ -55,7 +62,7 @@ class MailerSettings:
         """Read and validate every variable, failing at start-up with the variable's name."""
         topic = read_str("MAIL_TOPIC", DEFAULT_TOPIC)
         return cls(
-            kafka_bootstrap_servers=read_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092"),
+            kafka=KafkaConnection.from_env(),
             topic=topic,
             dead_letter_topic=read_str("MAILER_DLQ_TOPIC", dead_letter_topic(topic)),
             group_id=read_str("MAILER_GROUP_ID", "mailer"),

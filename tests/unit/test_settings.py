@@ -1,6 +1,13 @@
 import pytest
 
-from envsettings import SettingsError, read_bool, read_choice, read_int, read_secret
+from envsettings import (
+    KafkaConnection,
+    SettingsError,
+    read_bool,
+    read_choice,
+    read_int,
+    read_secret,
+)
 from mailer.settings import MailerSettings
 from movies.settings import MoviesSettings
 
@@ -41,3 +48,32 @@ def test_smtp_password_is_not_in_repr(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_USERNAME", "relay")
     monkeypatch.setenv("SMTP_PASSWORD", "correct-horse-battery")
     assert "correct-horse" not in repr(MailerSettings.from_env())
+
+
+def test_kafka_plaintext_by_default() -> None:
+    connection = KafkaConnection.from_env(environ={"KAFKA_BOOTSTRAP_SERVERS": "k:9092"})
+    assert connection.client_options() == {
+        "bootstrap_servers": "k:9092",
+        "security_protocol": "PLAINTEXT",
+    }
+
+
+def test_kafka_sasl_ssl_options_and_password_hidden() -> None:
+    environ = {
+        "KAFKA_SECURITY_PROTOCOL": "sasl_ssl",
+        "KAFKA_SASL_MECHANISM": "scram-sha-512",
+        "KAFKA_SASL_USERNAME": "mailer",
+        "KAFKA_SASL_PASSWORD": "s3cret-s3cret",
+    }
+    connection = KafkaConnection.from_env(environ=environ)
+    options = connection.client_options()
+    assert options["security_protocol"] == "SASL_SSL"
+    assert options["sasl_mechanism"] == "SCRAM-SHA-512"
+    assert options["sasl_plain_username"] == "mailer"
+    assert options["ssl_context"] is not None
+    assert "s3cret" not in repr(connection)
+
+
+def test_kafka_sasl_needs_credentials() -> None:
+    with pytest.raises(SettingsError, match="KAFKA_SASL_USERNAME"):
+        KafkaConnection.from_env(environ={"KAFKA_SECURITY_PROTOCOL": "sasl_plaintext"})

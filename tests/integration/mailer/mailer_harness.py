@@ -19,6 +19,7 @@ from devstack import KafkaBroker
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.smtp_sink import MailSink
+from envsettings import KafkaConnection
 from mailcontract import OtpMail, encode_otp_mail
 from mailer.kafka_topics import partitions_of
 
@@ -156,7 +157,7 @@ def committed_at_end(kafka: KafkaBroker, topic: str, group: str) -> dict[int, tu
         consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group)
         await consumer.start()
         try:
-            partitions = await partitions_of(kafka.bootstrap_servers, topic)
+            partitions = await partitions_of(KafkaConnection(kafka.bootstrap_servers), topic)
             ends = await consumer.end_offsets(partitions)
             return {
                 tp.partition: (await consumer.committed(tp) or 0, ends[tp]) for tp in partitions

@@ -1,0 +1,70 @@
+"""How both services connect to Kafka: brokers, and TLS/SASL when the cluster needs them.
+
+``KAFKA_SECURITY_PROTOCOL`` is PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL.
+SASL takes ``KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with
+``KAFKA_SASL_USERNAME`` and ``KAFKA_SASL_PASSWORD``; TLS may name a CA bundle in
+``KAFKA_SSL_CAFILE``. Every aiokafka client of ours is built from :meth:`client_options`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka.helpers import create_ssl_context
+
+from envsettings.readers import SettingsError, read_choice, read_str
+
+PROTOCOLS = frozenset({"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"})
+MECHANISMS = frozenset({"plain", "scram-sha-256", "scram-sha-512"})
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaConnection:
+    """Where the brokers are and how to authenticate; the password never shows in ``repr``."""
+
+    bootstrap_servers: str
+    security_protocol: str = "PLAINTEXT"
+    sasl_mechanism: str = "PLAIN"
+    sasl_username: str = ""
+    sasl_password: str = field(default="", repr=False)
+    ssl_cafile: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> KafkaConnection:
+        """Read the ``KAFKA_*`` variables, refusing SASL without both credentials."""
+        protocol = read_choice("KAFKA_SECURITY_PROTOCOL", "plaintext", PROTOCOLS, environ)
+        connection = cls(
+            bootstrap_servers=read_str("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", environ),
+            security_protocol=protocol.upper(),
+            sasl_mechanism=read_choice(
+                "KAFKA_SASL_MECHANISM", "plain", MECHANISMS, environ
+            ).upper(),
+            sasl_username=read_str("KAFKA_SASL_USERNAME", "", environ),
+            sasl_password=read_str("KAFKA_SASL_PASSWORD", "", environ),
+            ssl_cafile=read_str("KAFKA_SSL_CAFILE", "", environ),
+        )
+        if connection.uses_sasl and not (connection.sasl_username and connection.sasl_password):
+            msg = "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with SASL"
+            raise SettingsError(msg)
+        return connection
+
+    @property
+    def uses_sasl(self) -> bool:
+        """Whether the protocol authenticates with SASL."""
+        return self.security_protocol.startswith("SASL")
+
+    def client_options(self) -> dict[str, Any]:
+        """Keyword arguments shared by every aiokafka producer, consumer and admin client."""
+        options: dict[str, Any] = {
+            "bootstrap_servers": self.bootstrap_servers,
+            "security_protocol": self.security_protocol,
+        }
+        if self.security_protocol in {"SSL", "SASL_SSL"}:
+            options["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile or None)
+        if self.uses_sasl:
+            options["sasl_mechanism"] = self.sasl_mechanism
+            options["sasl_plain_username"] = self.sasl_username
+            options["sasl_plain_password"] = self.sasl_password
+        return options
