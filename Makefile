@@ -46,8 +46,9 @@ test-fast: sync ## unit tests only (no broker, no processes): the inner loop
 test-integration: sync system-deps ## integration tests only (real broker, real SMTP)
 	$(PYTEST) tests/integration
 
+# tests/deploy already ran inside helm-check and compose-check (CHECKS).
 test: sync system-deps lint $(CHECKS) ## everything CI runs: lint, static checks, all tests
-	$(PYTEST) tests
+	$(PYTEST) tests --ignore=tests/deploy
 
 run: sync system-deps ## the whole system on this machine; Ctrl-C stops it
 	$(UV) run --frozen python -m devstack
