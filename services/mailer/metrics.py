@@ -10,6 +10,8 @@ from typing import Final
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from mailcontract import PoisonReason
+
 SMTP_BUCKETS: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 DELIVERY_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
@@ -54,5 +56,9 @@ CONSUMER_LAG_SECONDS = Gauge(
 )
 INFLIGHT = Gauge("mailer_inflight_messages", "Records being processed right now.")
 
+# Every label value of these bounded sets exists from start-up, so a rate() over a reason
+# that has not happened yet is 0, not "no data".
 for _result in ("sent", "retried", "dead_lettered", "expired", "invalid"):
     EMAILS.labels(result=_result)
+for _reason in (*PoisonReason, "smtp_permanent", "retries_exhausted"):
+    DEAD_LETTERS.labels(reason=str(_reason))

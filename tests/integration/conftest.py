@@ -66,6 +66,7 @@ def stack(
             "MOVIES_PORT": str(port),
             "DATABASE_URL": f"sqlite+aiosqlite:///{database}",
             "OTP_HMAC_SECRET": secret,
+            "JWT_SECRET": secrets.token_urlsafe(48),
         },
         workdir / "movies.log",
     )

@@ -6,14 +6,19 @@ import re
 import time
 from email.message import EmailMessage, Message
 
-from devstack.smtp_sink import MailSink
+from devstack.smtp_sink import MailSink, read_mail
 
 CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
 
 
 def mails_to(sink: MailSink, address: str) -> list[Message]:
-    """Every stored mail whose To header is ``address``."""
-    return [mail for mail in sink.messages() if mail["To"] == address]
+    """Every stored mail for ``address``, found through the sink's index, parsed."""
+    folder = sink.handler.folder
+    return [
+        read_mail(folder / delivery.file)
+        for delivery in sink.deliveries()
+        if address.lower() in delivery.recipients
+    ]
 
 
 def wait_for_mails(
