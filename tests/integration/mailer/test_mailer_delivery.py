@@ -48,7 +48,7 @@ def test_a_thousand_messages_give_a_thousand_mails_and_full_commits(
         lambda: all(
             c == e for c, e in committed_at_end(mailer.kafka, mailer.topic, mailer.group).values()
         ),
-        timeout=15,
+        timeout=60,
     )
     offsets = committed_at_end(mailer.kafka, mailer.topic, mailer.group)
     assert len(offsets) == 3
