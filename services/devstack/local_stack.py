@@ -10,6 +10,8 @@ import os
 import secrets
 import signal
 import socket
+import subprocess
+import sys
 import threading
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -49,7 +51,14 @@ class StackLayout:
 
     def hmac_secret(self) -> str:
         """Return a per-checkout secret, kept so codes stay valid across restarts of the stack."""
-        path = self.root / "otp-hmac-secret"
+        return self._kept_secret("otp-hmac-secret")
+
+    def jwt_secret(self) -> str:
+        """Return the per-checkout token key, kept so sessions survive restarts of the stack."""
+        return self._kept_secret("jwt-secret")
+
+    def _kept_secret(self, name: str) -> str:
+        path = self.root / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
@@ -107,9 +116,11 @@ def _start_services(
             "MOVIES_PORT": str(layout.movies_port),
             "DATABASE_URL": f"sqlite+aiosqlite:///{layout.root / 'movies.db'}",
             "OTP_HMAC_SECRET": layout.hmac_secret(),
+            "JWT_SECRET": layout.jwt_secret(),
         },
         layout.logs / "movies.log",
     )
+    _migrate_and_seed(movies)
     mailer = ServiceProcess(
         "mailer",
         {
@@ -127,6 +138,23 @@ def _start_services(
     movies.wait_http_ok(f"http://127.0.0.1:{layout.movies_port}/healthz", timeout=60)
     mailer.wait_for_log("mailer consuming", timeout=60)
     return [movies, mailer]
+
+
+def _migrate_and_seed(movies: ServiceProcess) -> None:
+    """``python -m movies seed``: apply the migrations, then load the seed catalogue."""
+    result = subprocess.run(
+        [sys.executable, "-m", "movies", "seed"],
+        env=movies.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        msg = (
+            f"movies seed failed (exit {result.returncode}); a database from before the "
+            f"migrations needs `make clean`:\n{(result.stdout + result.stderr)[-2000:]}"
+        )
+        raise HarnessError(msg)
 
 
 def _print_summary(layout: StackLayout, broker: KafkaBroker) -> None:

@@ -1,32 +1,93 @@
-"""``python -m movies``: run the movie service with uvicorn."""
+"""``python -m movies [serve|migrate|seed]``: run the service, apply migrations, load the seed."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import sys
+from collections.abc import Callable
+from typing import TypeVar
 
+import structlog
 import uvicorn
+from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 
 from envsettings import SettingsError
 from movies.app import create_app
-from movies.settings import get_settings
+from movies.catalogue_seed import seed_catalogue
+from movies.database import open_database
+from movies.schema_migrations import current_revision, upgrade_schema
+from movies.settings import MaintenanceSettings, MoviesSettings, get_settings
 from telemetry import configure_logging
+from telemetry.tracing import configure_tracing, shutdown_tracing
+
+log = structlog.get_logger(__name__)
+_S = TypeVar("_S")
 
 
-def main() -> None:
-    """Validate the settings, configure logging, serve until SIGTERM/SIGINT."""
+def main(argv: list[str] | None = None) -> None:
+    """Validate the settings, configure logging, then run the chosen command."""
+    parser = argparse.ArgumentParser(prog="movies", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=("serve", "migrate", "seed"),
+        help="serve the API (default), apply migrations, or load the seed catalogue",
+    )
+    command = parser.parse_args(argv).command
+    if command == "serve":
+        settings = _settings(get_settings)
+        configure_logging("movies", level=settings.log_level, fmt=settings.log_format)
+        _serve(settings)
+        return
+    maintenance = _settings(MaintenanceSettings.from_env)
+    configure_logging("movies", level=maintenance.log_level, fmt=maintenance.log_format)
+    asyncio.run(_migrate(maintenance) if command == "migrate" else _seed(maintenance))
+
+
+def _settings(read: Callable[[], _S]) -> _S:
     try:
-        settings = get_settings()
+        return read()
     except SettingsError as exc:
         sys.stderr.write(f"movies: configuration error: {exc}\n")
         raise SystemExit(2) from None
-    configure_logging("movies", level=settings.log_level, fmt=settings.log_format)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        server_header=False,
-    )
+
+
+def _serve(settings: MoviesSettings) -> None:
+    provider = configure_tracing("movies")
+    AIOKafkaInstrumentor().instrument()
+    try:
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            log_config=None,
+            server_header=False,
+        )
+    finally:
+        shutdown_tracing(provider)
+
+
+async def _migrate(settings: MaintenanceSettings) -> None:
+    """Apply every pending migration; the Helm hook and ``make run`` call this too."""
+    database = open_database(settings.database_url, settings.database_timeout_seconds)
+    try:
+        await upgrade_schema(database)
+        log.info("database migrated", revision=await current_revision(database))
+    finally:
+        await database.dispose()
+
+
+async def _seed(settings: MaintenanceSettings) -> None:
+    """Migrate, then add the seed films that are missing (running it twice adds nothing)."""
+    database = open_database(settings.database_url, settings.database_timeout_seconds)
+    try:
+        await upgrade_schema(database)
+        added = await seed_catalogue(database)
+        log.info("seed catalogue loaded", added=added)
+    finally:
+        await database.dispose()
 
 
 if __name__ == "__main__":

@@ -2,56 +2,155 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.security.jwt import JWTAuth, Token
 
+from mailcontract import Purpose
+from movies import metrics
+from movies.access_tokens import Principal, SessionTokens, build_jwt_auth
 from movies.auth_routes import AuthController
+from movies.catalogue_routes import MovieController
 from movies.code_publisher import CodePublisher
-from movies.database import create_engine, create_schema, session_factory
-from movies.health_routes import healthz
+from movies.database import Database, open_database
+from movies.dependencies import app_dependencies
+from movies.health_routes import healthz, readyz
+from movies.housekeeping import Housekeeping
+from movies.instrumentation import instrument_engine, opentelemetry_plugin
+from movies.metrics_routes import MetricsController, prometheus_config
+from movies.outbox_relay import OutboxRelay
+from movies.problems import exception_handlers
+from movies.rate_limits import RateLimit
+from movies.schema_migrations import upgrade_schema
 from movies.settings import MoviesSettings, get_settings
-from movies.sign_in import CodeIssuer
+from movies.sign_in import CodeIssuer, CodeVerifier, SignInPolicy, Verification
+from movies.watchlist_routes import WatchlistController
+
+API_VERSION = "1.0.0"
 
 
 def create_app(settings: MoviesSettings | None = None) -> Litestar:
     """Build the app; resources are opened by its lifespan, not at import."""
     config = settings or get_settings()
+    jwt_auth = build_jwt_auth(config.tokens, config.admin_emails)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        engine = create_engine(config.database_url)
-        publisher = CodePublisher(
-            config.kafka_bootstrap_servers,
-            config.mail_topic,
-            config.kafka_request_timeout_ms,
-        )
+        database = open_database(config.database_url, config.database_timeout_seconds)
+        instrument_engine(database.engine)
+        publisher = CodePublisher(config.kafka, config.kafka_request_timeout_ms)
+        relay: OutboxRelay | None = None
+        _prime_metrics(config.mail_topic)
         try:
-            await create_schema(engine)
-            await publisher.start()
-            app.state.code_issuer = CodeIssuer(
-                sessions=session_factory(engine),
+            if config.migrate_on_start:
+                await upgrade_schema(database)
+            relay = _start_relay(config, database, publisher)
+            _fill_state(
+                app.state,
+                config=config,
+                database=database,
                 publisher=publisher,
-                hmac_secret=config.otp_hmac_secret,
-                ttl=timedelta(seconds=config.otp_ttl_seconds),
+                outbox_wakeup=relay.wakeup,
+                jwt_auth=jwt_auth,
             )
             yield
         finally:
+            if relay is not None:
+                await relay.stop()
             await publisher.stop()
-            await engine.dispose()
+            await database.dispose()
 
     return Litestar(
-        route_handlers=[AuthController, healthz],
-        dependencies={"code_issuer": Provide(_code_issuer, sync_to_thread=False)},
+        route_handlers=[
+            AuthController,
+            MovieController,
+            WatchlistController,
+            healthz,
+            readyz,
+            MetricsController,
+        ],
+        dependencies=app_dependencies(),
+        exception_handlers=exception_handlers(),
         lifespan=[lifespan],
+        middleware=[prometheus_config().middleware, jwt_auth.middleware],
+        openapi_config=_openapi_config(jwt_auth),
+        plugins=[opentelemetry_plugin()],
+        request_max_body_size=config.max_request_body_bytes,
         logging_config=None,  # telemetry.configure_logging owns the root logger
     )
 
 
-def _code_issuer(state: State) -> CodeIssuer:
-    issuer: CodeIssuer = state.code_issuer
-    return issuer
+def _openapi_config(jwt_auth: JWTAuth[Principal, Token]) -> OpenAPIConfig:
+    return OpenAPIConfig(
+        title="reelmail movies",
+        version=API_VERSION,
+        description=(
+            "Movie catalogue, passwordless sign-in by a mailed one-time code, and watchlists. "
+            "Every error is an RFC 9457 `application/problem+json` document."
+        ),
+        path="/schema",
+        components=[jwt_auth.openapi_components],
+        use_handler_docstrings=True,
+    )
+
+
+def _start_relay(
+    config: MoviesSettings, database: Database, publisher: CodePublisher
+) -> OutboxRelay:
+    housekeeping = Housekeeping(
+        database=database,
+        retention=timedelta(seconds=config.outbox.retention_seconds),
+        rate_limit_window=timedelta(seconds=config.rate_limits.window_seconds),
+    )
+    relay = OutboxRelay(database, publisher, config.outbox, asyncio.Event(), housekeeping)
+    relay.start()
+    return relay
+
+
+def _fill_state(  # noqa: PLR0913 -- the lifespan hands over each resource it opened
+    state: State,
+    *,
+    config: MoviesSettings,
+    database: Database,
+    publisher: CodePublisher,
+    outbox_wakeup: asyncio.Event,
+    jwt_auth: JWTAuth[Principal, Token],
+) -> None:
+    policy = sign_in_policy(config)
+    state.database = database
+    state.code_publisher = publisher
+    state.code_issuer = CodeIssuer(database, policy, outbox_wakeup)
+    state.code_verifier = CodeVerifier(database, policy)
+    state.session_tokens = SessionTokens(jwt_auth, config.tokens)
+
+
+def sign_in_policy(config: MoviesSettings) -> SignInPolicy:
+    """Derive the sign-in rules from the settings."""
+    limits = config.rate_limits
+    return SignInPolicy(
+        hmac_secret=config.otp_hmac_secret,
+        ttl=timedelta(seconds=config.otp_ttl_seconds),
+        max_attempts=config.otp_max_attempts,
+        topic=config.mail_topic,
+        per_address=RateLimit("codes_per_address", limits.codes_per_address, limits.window_seconds),
+        per_client=RateLimit("codes_per_client", limits.codes_per_client, limits.window_seconds),
+        sessions_per_client=RateLimit(
+            "sessions_per_client",
+            limits.sessions_per_client,
+            limits.window_seconds,
+        ),
+    )
+
+
+def _prime_metrics(topic: str) -> None:
+    metrics.prime(
+        topic,
+        purposes=[purpose.value for purpose in Purpose],
+        verification_results=[result.value for result in Verification],
+    )

@@ -1,49 +1,81 @@
-"""Publishing "mail this code" requests to Kafka in the v1 contract."""
+"""The Kafka producer the outbox relay publishes through: idempotent, ``acks=all``, bounded.
+
+It connects lazily and reconnects by being rebuilt, so the service starts, serves and
+accepts sign-in requests while the broker is away; the relay retries with backoff.
+"""
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaProducer
+import asyncio
 
-from mailcontract import (
-    CONTENT_TYPE,
-    HEADER_CONTENT_TYPE,
-    HEADER_MESSAGE_TYPE,
-    MESSAGE_TYPE_OTP_V1,
-    OtpMail,
-    encode_otp_mail,
-)
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
+
+from envsettings import KafkaConnection
+
+CLIENT_ID = "movies"
 
 
 class CodePublisher:
-    """An idempotent, ``acks=all`` producer: a publish returns only once the broker has it."""
+    """One producer per process; :meth:`ensure_started` (re)connects it when needed."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, request_timeout_ms: int) -> None:
-        """Configure the producer; :meth:`start` connects."""
-        self.topic = topic
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers,
+    def __init__(self, kafka: KafkaConnection, request_timeout_ms: int) -> None:
+        """Remember how to connect; nothing happens until the relay needs the broker."""
+        self._kafka = kafka
+        self._request_timeout_ms = request_timeout_ms
+        self._producer: AIOKafkaProducer | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a connected producer exists."""
+        return self._producer is not None
+
+    async def ensure_started(self) -> AIOKafkaProducer:
+        """Return the connected producer, connecting (bounded by the request timeout) first."""
+        if self._producer is not None:
+            return self._producer
+        producer = AIOKafkaProducer(
+            **self._kafka.client_options(),
             acks="all",
             enable_idempotence=True,
-            request_timeout_ms=request_timeout_ms,
-            client_id="movies",
+            request_timeout_ms=self._request_timeout_ms,
+            client_id=CLIENT_ID,
         )
+        try:
+            await asyncio.wait_for(producer.start(), self._request_timeout_ms / 1000)
+        except BaseException:
+            await producer.stop()
+            raise
+        self._producer = producer
+        return producer
 
-    async def start(self) -> None:
-        """Connect and fetch metadata."""
-        await self._producer.start()
+    async def send(
+        self,
+        topic: str,
+        key: bytes,
+        value: bytes,
+        headers: list[tuple[str, bytes]],
+    ) -> asyncio.Future[object]:
+        """Queue one record; the returned future resolves once the broker acknowledged it."""
+        producer = await self.ensure_started()
+        future: asyncio.Future[object] = await producer.send(
+            topic, value=value, key=key, headers=headers
+        )
+        return future
+
+    async def metadata_reachable(self, timeout: float) -> bool:  # noqa: ASYNC109 -- a readiness probe owns its deadline
+        """Whether the cluster answers a metadata request within ``timeout`` seconds."""
+        producer = self._producer
+        if producer is None:
+            return False
+        try:
+            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout)
+        except (KafkaError, OSError, TimeoutError):
+            return False
+        return True
 
     async def stop(self) -> None:
-        """Flush pending sends and disconnect."""
-        await self._producer.stop()
-
-    async def publish(self, mail: OtpMail) -> None:
-        """Send one message keyed by the recipient, so one address keeps its order."""
-        await self._producer.send_and_wait(
-            self.topic,
-            value=encode_otp_mail(mail),
-            key=mail.email.encode(),
-            headers=[
-                (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode()),
-                (HEADER_MESSAGE_TYPE, MESSAGE_TYPE_OTP_V1.encode()),
-            ],
-        )
+        """Flush what was queued and disconnect."""
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()

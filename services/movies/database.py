@@ -1,29 +1,115 @@
-"""The async SQLAlchemy engine and session factory, owned by the app's lifespan."""
+"""The async SQLAlchemy engine and its session factories, owned by the app's lifespan.
+
+SQLite and PostgreSQL need different care to stay correct under concurrent requests:
+SQLite write transactions start with ``BEGIN IMMEDIATE`` so a read-then-write never
+deadlocks on the lock upgrade; PostgreSQL gets bounded connect and command timeouts so
+an outage turns into a quick 503 instead of a hung request.
+"""
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import ConnectionPoolEntry
 
-from movies.models import Base
-
-
-def create_engine(database_url: str) -> AsyncEngine:
-    """Create the engine; SQLite gets a busy timeout so concurrent writers wait, not fail."""
-    connect_args = {"timeout": 30} if database_url.startswith("sqlite") else {}
-    return create_async_engine(database_url, connect_args=connect_args, pool_pre_ping=True)
+_BEGIN_OPTION = "reelmail_sqlite_begin"
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions that keep loaded objects usable after commit."""
-    return async_sessionmaker(engine, expire_on_commit=False)
+@dataclass(frozen=True, slots=True)
+class Database:
+    """The engine plus two session factories: ``reads`` and ``writes``.
+
+    On PostgreSQL both behave the same; on SQLite ``writes`` (and ``writer``, the engine
+    behind it) takes the write lock up front, which is what makes select-then-update
+    safe there.
+    """
+
+    engine: AsyncEngine
+    writer: AsyncEngine
+    reads: async_sessionmaker[AsyncSession]
+    writes: async_sessionmaker[AsyncSession]
+
+    @property
+    def is_postgresql(self) -> bool:
+        """Whether row locks (``FOR UPDATE SKIP LOCKED``) are available."""
+        return self.engine.dialect.name == "postgresql"
+
+    async def reachable(self, timeout: float) -> bool:  # noqa: ASYNC109 -- a readiness probe owns its deadline
+        """Whether a pooled connection answers ``SELECT 1`` within ``timeout`` seconds."""
+        try:
+            async with asyncio.timeout(timeout), self.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError, TimeoutError):
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
 
 
-async def create_schema(engine: AsyncEngine) -> None:
-    """Create missing tables. TODO(#3): replace with Alembic migrations."""
-    async with engine.begin() as connection:
-        await connection.run_sync(Base.metadata.create_all)
+def open_database(database_url: str, timeout_seconds: float = 5.0) -> Database:
+    """Create the engine and session factories; nothing connects until first use."""
+    engine = _create_engine(database_url, timeout_seconds)
+    if engine.dialect.name == "sqlite":
+        _install_sqlite_hooks(engine)
+        writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
+    else:
+        writer = engine
+    return Database(
+        engine=engine,
+        writer=writer,
+        reads=async_sessionmaker(engine, expire_on_commit=False),
+        writes=async_sessionmaker(writer, expire_on_commit=False),
+    )
+
+
+def _create_engine(database_url: str, timeout_seconds: float) -> AsyncEngine:
+    # hide_parameters: SQL errors end up in logs, and their parameters hold addresses.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    if database_url.startswith("sqlite"):
+        options["connect_args"] = {"timeout": 30}
+    elif "+asyncpg" in database_url:
+        options["connect_args"] = {
+            "timeout": timeout_seconds,
+            "command_timeout": timeout_seconds * 6,
+        }
+        options["pool_timeout"] = timeout_seconds
+    return create_async_engine(database_url, **options)
+
+
+def _install_sqlite_hooks(engine: AsyncEngine) -> None:
+    """Let SQLAlchemy, not the driver, emit BEGIN, so writers can ask for IMMEDIATE."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def upsert(dialect_name: str, table: type[Any]) -> postgresql.Insert | sqlite.Insert:
+    """Start an INSERT that takes ``ON CONFLICT`` clauses on both supported backends."""
+    if dialect_name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)

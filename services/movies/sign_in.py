@@ -1,55 +1,189 @@
-"""Issuing one-time codes: store the keyed hash, then ask the mailer to send the code."""
+"""Passwordless sign-in: issue a one-time code, then exchange it for an account.
+
+Issuing writes the code's keyed hash and the mail request (an outbox row) in one
+transaction behind the rate limits; the relay mails it. Verifying looks at the newest
+sign-in code of the address only, counts wrong attempts, burns the code after the
+limit, and consumes it on success, all under a lock so a code works exactly once.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailcontract import Locale, OtpMail, Purpose
-from movies.code_publisher import CodePublisher
-from movies.models import OtpCode
-from movies.otp import generate_code, hash_code
+from movies import metrics, trace_context
+from movies.database import Database, upsert
+from movies.models import OtpCode, User
+from movies.otp import code_matches, generate_code, hash_code
+from movies.outbox import enqueue_mail
+from movies.rate_limits import RateLimit, record_hit, subject_key
 
 log = structlog.get_logger(__name__)
+SESSION_PURPOSES = (Purpose.LOGIN.value, Purpose.SIGNUP.value)
+
+
+class Verification(StrEnum):
+    """The outcome of presenting a code; also the ``result`` label of the metric."""
+
+    OK = "ok"
+    WRONG_CODE = "wrong_code"
+    EXPIRED = "expired"
+    BURNED = "burned"
+    NO_CODE = "no_code"
+
+
+class InvalidCodeError(Exception):
+    """The code cannot start a session; ``result`` says why (for metrics and logs only)."""
+
+    def __init__(self, result: Verification) -> None:
+        """Keep the reason; the client is told only that the code did not work."""
+        super().__init__(f"code rejected: {result}")
+        self.result = result
+
+
+@dataclass(frozen=True, slots=True)
+class SignInPolicy:
+    """The knobs of sign-in: secret, lifetime, attempts, topic and rate limits."""
+
+    hmac_secret: str
+    ttl: timedelta
+    max_attempts: int
+    topic: str
+    per_address: RateLimit
+    per_client: RateLimit
+    sessions_per_client: RateLimit
+
+    def subject(self, kind: str, value: str) -> str:
+        """Hash an address or a client into a rate-limit subject."""
+        return subject_key(self.hmac_secret, f"{kind}:{value}")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    """Who just proved they read the mailbox."""
+
+    id: str
+    email: str
 
 
 @dataclass(frozen=True, slots=True)
 class CodeIssuer:
-    """Everything issuing a code touches: the database, the publisher and the secret."""
+    """Issues codes; ``outbox_wakeup`` tells the relay a new row is committed."""
 
-    sessions: async_sessionmaker[AsyncSession]
-    publisher: CodePublisher
-    hmac_secret: str
-    ttl: timedelta
+    database: Database
+    policy: SignInPolicy
+    outbox_wakeup: asyncio.Event
 
-    async def issue(self, email: str, purpose: Purpose, locale: Locale) -> str:
-        """Store a new code's hash and publish the mail request; return the request id."""
-        code = generate_code()
+    async def issue(self, email: str, purpose: Purpose, locale: Locale, client: str) -> str:
+        """Store the code's hash and its mail request together; return the request id."""
         now = datetime.now(UTC)
-        row = OtpCode(
+        mail = OtpMail(
             id=str(uuid.uuid4()),
             email=email,
-            purpose=purpose.value,
-            code_hash=hash_code(self.hmac_secret, email, purpose.value, code),
-            created_at=now,
-            expires_at=now + self.ttl,
-            attempts=0,
-        )
-        async with self.sessions.begin() as session:
-            session.add(row)
-        mail = OtpMail(
-            id=row.id,
-            email=email,
-            code=code,
+            code=generate_code(),
             purpose=purpose,
             locale=locale,
             issued_at=now,
-            expires_at=row.expires_at,
+            expires_at=now + self.policy.ttl,
         )
-        await self.publisher.publish(mail)
-        log.info("otp code issued", email=email, purpose=purpose.value, message_id=row.id)
-        return row.id
+        async with self.database.writes.begin() as session:
+            await record_hit(
+                session, self.policy.per_client, self.policy.subject("ip", client), now
+            )
+            await record_hit(
+                session, self.policy.per_address, self.policy.subject("to", email), now
+            )
+            session.add(self._code_row(mail, now))
+            enqueue_mail(session, mail, self.policy.topic, trace_context.capture(), now)
+        self.outbox_wakeup.set()
+        metrics.OTP_CODES_ISSUED.labels(purpose.value).inc()
+        log.info("otp code issued", email=email, purpose=purpose.value, message_id=mail.id)
+        return mail.id
+
+    def _code_row(self, mail: OtpMail, now: datetime) -> OtpCode:
+        return OtpCode(
+            id=mail.id,
+            email=mail.email,
+            purpose=mail.purpose.value,
+            code_hash=hash_code(self.policy.hmac_secret, mail.email, mail.purpose.value, mail.code),
+            created_at=now,
+            expires_at=now + self.policy.ttl,
+            attempts=0,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CodeVerifier:
+    """Exchanges a code for the account of its address, creating the account on first use."""
+
+    database: Database
+    policy: SignInPolicy
+
+    async def verify(self, email: str, code: str, client: str) -> SignedInUser:
+        """Return the signed-in user, or raise :class:`InvalidCodeError`.
+
+        The wrong-attempt count is committed before the error is raised, so the limit
+        holds even though every failed attempt ends in an error response.
+        """
+        now = datetime.now(UTC)
+        user: SignedInUser | None = None
+        rule = self.policy.sessions_per_client
+        async with self.database.writes.begin() as session:
+            await record_hit(session, rule, self.policy.subject("ip", client), now)
+            row = await self._newest_code(session, email)
+            result = self.judge(row, email, code, now)
+            if result is Verification.OK:
+                user = await _upsert_user(session, email, now)
+        metrics.OTP_VERIFICATIONS.labels(result.value).inc()
+        log.info("otp code checked", email=email, result=result.value)
+        if user is None:
+            raise InvalidCodeError(result)
+        return user
+
+    async def _newest_code(self, session: AsyncSession, email: str) -> OtpCode | None:
+        statement = (
+            select(OtpCode)
+            .where(OtpCode.email == email, OtpCode.purpose.in_(SESSION_PURPOSES))
+            .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+            .limit(1)
+        )
+        if self.database.is_postgresql:
+            statement = statement.with_for_update()
+        return (await session.scalars(statement)).first()
+
+    def judge(self, row: OtpCode | None, email: str, code: str, now: datetime) -> Verification:
+        """Decide on a presented code, recording on the row a wrong attempt or the consumption.
+
+        Kept apart from the database work so the rules can be read and tested on their own.
+        """
+        if row is None or row.consumed_at is not None:
+            return Verification.NO_CODE
+        if row.expires_at <= now:
+            return Verification.EXPIRED
+        if row.attempts >= self.policy.max_attempts:
+            return Verification.BURNED
+        if code_matches(self.policy.hmac_secret, email, row.purpose, code, row.code_hash):
+            row.consumed_at = now
+            return Verification.OK
+        row.attempts += 1
+        return Verification.WRONG_CODE
+
+
+async def _upsert_user(session: AsyncSession, email: str, now: datetime) -> SignedInUser:
+    """Create the account on first sign-in, else stamp the sign-in; safe under races."""
+    statement = (
+        upsert(session.get_bind().dialect.name, User)
+        .values(id=str(uuid.uuid4()), email=email, created_at=now, last_sign_in_at=now)
+        .on_conflict_do_update(index_elements=["email"], set_={"last_sign_in_at": now})
+        .returning(User.id)
+    )
+    user_id = (await session.execute(statement)).scalar_one()
+    return SignedInUser(id=user_id, email=email)

@@ -1,0 +1,63 @@
+"""Fixtures of the movies integration tests: a real PostgreSQL, and a movies + mailer pair
+per database backend, each on its own topic so the session stack's mailer never sees it."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from movies_stack import MoviesStack, start_stack
+
+from devstack import KafkaBroker
+from devstack.postgres import PostgresServer
+from devstack.smtp_sink import MailSink
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    print(f"\npostgres ready in {server.start():.2f}s on port {server.port}")
+    yield server
+    if request.session.testsfailed:
+        print(f"\n--- postgres log ---\n{server.log_tail()}")
+    server.cleanup()
+
+
+def database_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> str:
+    """A fresh, empty database of the given backend."""
+    if backend == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('movies-db') / 'movies.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database(f"movies_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def movies_stack(
+    request: pytest.FixtureRequest,
+    kafka: KafkaBroker,
+    smtp_sink: MailSink,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[MoviesStack]:
+    backend: str = request.param
+    stack = start_stack(
+        backend=backend,
+        database_url=database_url(backend, request, tmp_path_factory),
+        broker=kafka,
+        sink=smtp_sink,
+        workdir=tmp_path_factory.mktemp(f"movies-{backend}"),
+    )
+    yield stack
+    stack.stop()
+    if request.session.testsfailed:
+        print(f"\n--- movies ({backend}) log ---\n{stack.movies.log_tail(120)}")
+        print(f"\n--- mailer ({backend}) log ---\n{stack.mailer.log_tail(60)}")
+
+
+@pytest.fixture(scope="session")
+async def admin_token(movies_stack: MoviesStack) -> str:
+    return await movies_stack.sign_in(movies_stack.admin_email)
