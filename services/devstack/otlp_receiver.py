@@ -18,6 +18,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as ProtoSpan
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,9 +112,7 @@ def _flatten(span: ProtoSpan, service: str) -> ReceivedSpan:
         span_id=span.span_id.hex(),
         parent_span_id=span.parent_span_id.hex(),
         attributes={item.key: _value(item.value) for item in span.attributes},
-        status_code=span.status.DESCRIPTOR.fields_by_name["code"].enum_type.values_by_number[
-            span.status.code
-        ].name,
+        status_code=Status.StatusCode.Name(span.status.code),
     )
 
 
