@@ -18,6 +18,7 @@ from movies.access_tokens import Principal, SessionTokens, build_jwt_auth
 from movies.auth_routes import AuthController
 from movies.catalogue_routes import MovieController
 from movies.code_publisher import CodePublisher
+from movies.content_types import require_json_body
 from movies.database import Database, open_database
 from movies.dependencies import app_dependencies
 from movies.health_routes import healthz, readyz
@@ -81,6 +82,7 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
         middleware=[prometheus_config().middleware, jwt_auth.middleware],
         openapi_config=_openapi_config(jwt_auth),
         plugins=[opentelemetry_plugin()],
+        before_request=require_json_body,
         request_max_body_size=config.max_request_body_bytes,
         logging_config=None,  # telemetry.configure_logging owns the root logger
     )

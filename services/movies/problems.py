@@ -138,7 +138,19 @@ def _on_database_unavailable(request: Request[Any, Any, Any], exc: Exception) ->
 
 
 def _is_outage(exc: DBAPIError) -> bool:
-    return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    """Whether the database is away rather than the statement wrong.
+
+    Besides lost connections, a server that is starting or shutting down answers with
+    SQLSTATE class 08 (connection exception) or 57P0x (e.g. 57P03 "cannot connect now"),
+    which asyncpg raises as a plain DBAPIError.
+    """
+    if exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError):
+        return True
+    sqlstate = str(getattr(exc.orig, "sqlstate", "") or "")
+    return sqlstate.startswith(_OUTAGE_SQLSTATE_PREFIXES)
+
+
+_OUTAGE_SQLSTATE_PREFIXES = ("08", "57P0")
 
 
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
