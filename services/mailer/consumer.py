@@ -21,6 +21,7 @@ from mailer import metrics
 from mailer.consumer_lag import ConsumerLag
 from mailer.dead_letters import DeadLetterPublisher
 from mailer.delivery import Delivery, DeliveryTools, Outcome, RetryPolicy
+from mailer.event_waits import wait_event
 from mailer.mail_templates import MailRenderer
 from mailer.partition_work import PartitionWork
 from mailer.rate_limit import SendRateLimiter
@@ -30,6 +31,7 @@ from mailer.smtp_transport import SmtpPool
 
 log = structlog.get_logger(__name__)
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
+_HELPER_STOP_SECONDS = 5.0
 
 
 class MailConsumer:
@@ -87,9 +89,10 @@ class MailConsumer:
         log.info("mailer stopped")
 
     async def _consume_until_stopped(self) -> None:
+        closing = asyncio.Event()
         helpers = [
-            asyncio.create_task(self._commit_loop(), name="committer"),
-            asyncio.create_task(self.lag.run(self.stopping), name="lag"),
+            asyncio.create_task(self._commit_loop(closing), name="committer"),
+            asyncio.create_task(self.lag.run(closing), name="lag"),
         ]
         try:
             await self._fetch_loop()
@@ -97,9 +100,10 @@ class MailConsumer:
             await self.work.commit()
             log.info("in-flight work drained", abandoned=abandoned)
         finally:
-            for helper in helpers:
+            closing.set()
+            _, stuck = await asyncio.wait(helpers, timeout=_HELPER_STOP_SECONDS)
+            for helper in stuck:
                 helper.cancel()
-            await asyncio.gather(*helpers, return_exceptions=True)
 
     async def _close(self) -> None:
         with contextlib.suppress(KafkaError):
@@ -146,16 +150,18 @@ class MailConsumer:
             return outcome is not Outcome.ABANDONED
         return False
 
-    async def _commit_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.work.finished.wait(), timeout=1.0)
+    async def _commit_loop(self, closing: asyncio.Event) -> None:
+        while not closing.is_set():
+            await wait_event(self.work.finished, 1.0)
             self.work.finished.clear()
             await self.work.commit()
 
     async def _wait_for_slot(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.work.finished.wait(), timeout=1.0)
+        """Wait (at most a second, so polling continues) until a record finishes."""
+        self.work.slot_freed.clear()
+        if self.work.inflight < self.settings.max_inflight:
+            return
+        await wait_event(self.work.slot_freed, 1.0)
 
     def _pause_all(self) -> None:
         assigned = self._consumer.assignment()
@@ -190,5 +196,4 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka's
 
 
 async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(event.wait(), timeout=seconds)
+    await wait_event(event, seconds)

@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from mailer import metrics
+from mailer.event_waits import wait_event
 from mailer.partition_work import PartitionWork
 from mailer.settings import MailerSettings
 
@@ -53,8 +54,7 @@ class ConsumerLag:
                 await self.refresh()
             except KafkaError as exc:
                 log.warning("lag refresh failed", error=repr(exc))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=self._interval)
+            await wait_event(stopping, self._interval)
 
     async def refresh(self) -> None:
         """Set both gauges for every assigned partition."""

@@ -25,6 +25,7 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from mailcontract import OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
 from mailer import metrics
 from mailer.dead_letters import DeadLetterPublisher
+from mailer.event_waits import wait_event
 from mailer.mail_templates import MailRenderer
 from mailer.rate_limit import SendRateLimiter
 from mailer.sent_messages import SentMessages
@@ -110,14 +111,34 @@ class Delivery:
             return Outcome.INVALID
         span.set_attribute("messaging.message.id", mail.id)
         span.set_attribute("mail.recipient.domain", recipient_domain(mail.email))
-        if mail.id in self._tools.sent:
+        if not self._tools.sent.reserve(mail.id):
             metrics.DUPLICATES_SUPPRESSED.inc()
             log.info("duplicate suppressed", message_id=mail.id)
             return Outcome.DUPLICATE
+        outcome = Outcome.ABANDONED
+        try:
+            outcome = await self._deliver_reserved(record, mail, span)
+        finally:
+            if outcome is not Outcome.SENT:
+                self._tools.sent.release(mail.id)
+        return outcome
+
+    async def _deliver_reserved(
+        self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, span: Span
+    ) -> Outcome:
+        """Deliver a message whose id this process holds, so no copy of it runs alongside."""
         if _expired(mail):
             return _count_expired(mail)
-        with tracer.start_as_current_span("render"):
-            message = self._tools.renderer.render(mail)
+        try:
+            # Ended (errors recorded) on exit; nothing inside needs it as the current span.
+            with tracer.start_span("render"):
+                message = self._tools.renderer.render(mail)
+        except (UnicodeError, ValueError) as exc:
+            _fail(span, exc)
+            log.exception("render failed; dead-lettered", message_id=mail.id)
+            await self._dead_letter(record, "render_failed", repr(exc))
+            metrics.EMAILS.labels(result="invalid").inc()
+            return Outcome.INVALID
         return await self._send_with_retries(record, mail, message)
 
     async def _send_with_retries(
@@ -190,10 +211,7 @@ class Delivery:
             error=str(exc),
             retry_in=round(wait, 2),
         )
-        try:
-            await asyncio.wait_for(self._stopping.wait(), timeout=wait)
-        except TimeoutError:
-            return
+        await wait_event(self._stopping, wait)
 
     async def _refused(
         self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, reason: str, exc: Exception

@@ -29,6 +29,7 @@ class PartitionWork:
         self.progress: dict[TopicPartition, PartitionProgress] = {}
         self.tasks: dict[TopicPartition, set[asyncio.Task[object]]] = {}
         self.finished = asyncio.Event()
+        self.slot_freed = asyncio.Event()
 
     @property
     def inflight(self) -> int:
@@ -56,6 +57,7 @@ class PartitionWork:
         if progress is not None and _finished(task):
             progress.finish(offset)
         self.finished.set()
+        self.slot_freed.set()
 
     async def commit(self, partitions: Iterable[TopicPartition] | None = None) -> None:
         """Commit the finished prefix of each partition that advanced since the last commit."""

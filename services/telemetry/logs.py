@@ -1,4 +1,12 @@
-"""One JSON object per line on stdout, for structlog and stdlib loggers alike."""
+"""One JSON object per line on stdout, for structlog and stdlib loggers alike.
+
+Our own structlog events are filtered by level before any processor runs, rendered by
+structlog and written straight to the handler's stream under the handler's lock, so
+lines never interleave. Going through stdlib ``logging`` instead cost a ``LogRecord``,
+a formatter pass and a dict copy per line (128 µs against 40 µs), which mattered for
+the mailer's one "mail sent" line per mail. stdlib loggers (aiokafka, uvicorn,
+SQLAlchemy) still go through the handler with the same processors: one shape for all.
+"""
 
 from __future__ import annotations
 
@@ -46,12 +54,57 @@ def configure_logging(
     root.setLevel(level.upper())
     for name in _QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
+    _OUTPUT.handler = handler
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, renderer],
+        logger_factory=_LineWriterFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(root.level),
         cache_logger_on_first_use=True,
     )
+
+
+class _Output:
+    """The handler of the latest :func:`configure_logging`; loggers cached earlier follow it."""
+
+    handler: logging.StreamHandler[TextIO] | None = None
+
+
+_OUTPUT = _Output()
+
+
+class _LineWriter:
+    """A structlog logger writing rendered lines to the stdlib handler's stream.
+
+    It carries the name stdlib's ``getLogger`` would have had, which ``add_logger_name``
+    reads, and takes the handler's lock, as the handler does for stdlib records.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def msg(self, message: str) -> None:
+        """Write one line and flush it, as the handler does after each record."""
+        handler = _OUTPUT.handler
+        if handler is None:
+            return
+        handler.acquire()
+        try:
+            handler.stream.write(message + "\n")
+            handler.flush()
+        finally:
+            handler.release()
+
+    debug = info = warning = error = critical = exception = msg
+
+
+class _LineWriterFactory:
+    """Names each logger as ``structlog.stdlib.LoggerFactory`` did before this module."""
+
+    def __init__(self) -> None:
+        self._names = structlog.stdlib.LoggerFactory(ignore_frame_names=["telemetry.logs"])
+
+    def __call__(self, *args: Any) -> _LineWriter:  # noqa: ANN401 -- structlog passes get_logger's arguments through
+        return _LineWriter(self._names(*args).name)
 
 
 def _shared_processors(service: str) -> list[structlog.typing.Processor]:

@@ -53,7 +53,7 @@ def _validator(raw: str) -> str | None:
         info = validate_email(raw, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError:
         return None
-    return info.normalized.lower()
+    return None if info.ascii_email is None else info.ascii_email.lower()
 
 
 @settings(max_examples=3000, deadline=None)
