@@ -32,13 +32,13 @@ system-deps: ## check (and on Debian install) the system tools the tests need
 	scripts/system-deps.sh
 
 lint: sync ## ruff (lint + format) and mypy --strict
-	$(UV) run --frozen ruff check services grafana drills tests
-	$(UV) run --frozen ruff format --check services grafana drills tests
+	$(UV) run --frozen ruff check services grafana drills bench tests
+	$(UV) run --frozen ruff format --check services grafana drills bench tests
 	$(UV) run --frozen mypy
 
 fmt: sync ## apply ruff's fixes and formatting
-	$(UV) run --frozen ruff check --fix services grafana drills tests
-	$(UV) run --frozen ruff format services grafana drills tests
+	$(UV) run --frozen ruff check --fix services grafana drills bench tests
+	$(UV) run --frozen ruff format services grafana drills bench tests
 
 test-fast: sync ## unit tests only (no broker, no processes): the inner loop
 	$(PYTEST) tests/unit -q

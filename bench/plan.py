@@ -1,0 +1,45 @@
+"""How much each benchmark does: the full plan of issue 9, and the smoke plan for tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Counts and durations; ``rate_scale`` shrinks every request rate (smoke only)."""
+
+    runs: int = 3
+    b1_messages: int = 20_000
+    # The original-style consumer's rate is flat per mail (no warm-up beyond one
+    # connection), so a smaller backlog measures it as well in a tenth of the time.
+    b1_baseline_messages: int = 2_000
+    b2_rates: tuple[int, ...] = (100, 300, 1000)
+    b2_seconds: float = 4.0
+    warmup_seconds: float = 1.0
+    b4_rate: int = 300
+    b3_rate: int = 200
+    b3_low_rate: int = 50
+    b3_seconds: float = 6.0
+    rate_scale: float = 1.0
+    # ``python -m movies migrate`` before serving, as the Helm hook does; the smoke run
+    # lets movies migrate on start instead, which saves a second interpreter start-up.
+    migrate_first: bool = True
+
+    def rate(self, nominal: int) -> float:
+        """Scale a nominal request rate to the one actually sent."""
+        return nominal * self.rate_scale
+
+
+FULL = Plan()
+SMOKE = Plan(
+    runs=1,
+    b1_messages=60,
+    b1_baseline_messages=12,
+    b2_rates=(300,),
+    b2_seconds=1.0,
+    warmup_seconds=0.0,
+    b3_seconds=1.0,
+    rate_scale=0.05,
+    migrate_first=False,
+)

@@ -1,0 +1,122 @@
+"""The table ``make bench`` prints and the JSON it writes, with the targets of issue 9."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from bench.figures import Figure, Target
+from bench.plan import Plan
+
+TARGETS: Final = (
+    Target("b1.tls.ratio", "B1 over TLS: at least 8x the original", 8.0, "at_least"),
+    Target(
+        "b1.plain.reelmail.otel",
+        "B1: at least 2,000 mails/s, one process, tracing on",
+        2000.0,
+        "at_least",
+    ),
+    Target("b2.sqlite.300.reelmail.p99", "B2: p99 under 25 ms at 300/s on SQLite", 25.0, "at_most"),
+    Target("b3.p99", "B3: p99 under 250 ms at 200/s", 250.0, "at_most"),
+    Target("b4.mailer.plain.overhead", "B4 mailer: tracing costs 15% or less", 15.0, "at_most"),
+    Target("b4.movies.p99.overhead", "B4 movies: tracing costs 15% or less", 15.0, "at_most"),
+)
+
+
+@dataclass
+class Report:
+    """Everything one invocation measured, and where."""
+
+    plan: Plan
+    machine: dict[str, str | int | float]
+    source: dict[str, str | bool]
+    started_at: str
+    duration_s: float = 0.0
+    figures: list[Figure] = field(default_factory=list)
+    profile: list[str] = field(default_factory=list)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+
+    def figure(self, key: str) -> Figure | None:
+        """Find the figure with ``key`` (measured, or marked not run)."""
+        return next((figure for figure in self.figures if figure.key == key), None)
+
+    def as_json(self) -> dict[str, Any]:
+        """Build the document written to ``bench/results/latest.json``."""
+        return {
+            "machine": self.machine,
+            "source": self.source,
+            "started_at": self.started_at,
+            "duration_s": round(self.duration_s, 1),
+            "phase_seconds": self.phase_seconds,
+            "plan": {name: getattr(self.plan, name) for name in self.plan.__slots__},
+            "figures": [_figure_json(figure) for figure in self.figures],
+            "targets": [self._target_json(target) for target in TARGETS],
+            "mailer_profile_top": self.profile,
+        }
+
+    def _target_json(self, target: Target) -> dict[str, Any]:
+        figure = self.figure(target.figure_key)
+        value = figure.value if figure else None
+        return {
+            "target": target.description,
+            "figure": target.figure_key,
+            "value": _finite(value),
+            "met": target.met_by(value),
+        }
+
+
+def write_json(report: Report, path: Path) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".tmp")
+    partial.write_text(json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n")
+    partial.replace(path)
+
+
+def render_table(report: Report) -> str:
+    """Lay out every figure in a fixed-width table, then the verdict on each target."""
+    lines = [f"{'figure':<58} {'median':>10}  {'unit':<8} runs"]
+    lines += [_row(figure) for figure in report.figures]
+    phases = ", ".join(f"{name} {seconds:.0f} s" for name, seconds in report.phase_seconds.items())
+    lines += ["", f"took {report.duration_s:.0f} s ({phases})", ""]
+    for target in TARGETS:
+        found = report.figure(target.figure_key)
+        met = target.met_by(found.value if found else None)
+        verdict = {True: "MET", False: "MISSED", None: "NOT RUN"}[met]
+        lines.append(f"{verdict:<8} {target.description}")
+    return "\n".join(lines)
+
+
+def _row(figure: Figure) -> str:
+    if figure.value is None:
+        return f"{figure.label:<58} {'-':>10}  {figure.unit:<8} not run: {figure.not_run}"
+    runs = ", ".join(_number(sample) for sample in figure.samples)
+    return f"{figure.label:<58} {_number(figure.value):>10}  {figure.unit:<8} {runs}"
+
+
+def _number(value: float) -> str:
+    if not math.isfinite(value):
+        return "timed out"
+    return f"{value:,.1f}" if abs(value) < 1000 else f"{value:,.0f}"  # noqa: PLR2004 -- display
+
+
+def _figure_json(figure: Figure) -> dict[str, Any]:
+    return {
+        "key": figure.key,
+        "label": figure.label,
+        "unit": figure.unit,
+        "median": _finite(figure.value),
+        "runs": [_finite(sample) for sample in figure.samples],
+        "not_run": figure.not_run,
+        **({"extra": figure.extra} if figure.extra else {}),
+    }
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no infinity: a run with no answers is written as null."""
+    if value is None or not math.isfinite(value):
+        return None
+    return round(value, 3)

@@ -1,0 +1,184 @@
+"""One invocation of every benchmark, on one broker, in one temporary directory.
+
+Order: B1 and B4-mailer (broker and sinks only), B2 on SQLite then PostgreSQL, B4-movies,
+B3 (movies, mailer and sink together), and last one profiled mailer run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from bench.api_latency import (
+    backend_not_run,
+    measure_backend,
+    measure_end_to_end,
+    measure_movies_tracing,
+)
+from bench.figures import Figure
+from bench.machine import git_facts, machine_facts
+from bench.mailer_runs import MailerBench, unset_inherited_tracing
+from bench.mailer_throughput import measure_mailers, profile_mailer
+from bench.movies_runs import ApiBench, MailArrivals
+from bench.plan import Plan
+from bench.prefill import PARTITIONS, fill_topic
+from bench.report import Report
+from bench.smtp_servers import SelfSignedCertificate
+from devstack import KafkaBroker
+from devstack.errors import HarnessError
+from devstack.otlp_receiver import OtlpReceiver
+from devstack.postgres import PostgresServer
+
+log = structlog.get_logger(__name__)
+B1_TOPIC = "bench.b1"
+B1_ORIGINAL_TOPIC = "bench.b1.original"
+B2_TOPIC = "bench.b2"
+B3_TOPIC = "bench.b3"
+
+
+@dataclass
+class Environment:
+    """The long-lived pieces every benchmark shares."""
+
+    workdir: Path
+    broker: KafkaBroker
+    receiver: OtlpReceiver
+    certificate: SelfSignedCertificate
+    postgres: PostgresServer | None
+    postgres_missing: str
+
+    def mailer_bench(self, topic: str, count: int) -> MailerBench:
+        """Build a B1 runner over the backlog in ``topic``."""
+        return MailerBench(
+            self.broker.bootstrap_servers,
+            topic,
+            count,
+            self.receiver,
+            self.certificate,
+            self.workdir,
+        )
+
+    def api_bench(self, plan: Plan) -> ApiBench:
+        """Build a B2/B3 runner."""
+        return ApiBench(
+            self.broker.bootstrap_servers,
+            self.receiver,
+            self.workdir,
+            self.postgres,
+            migrate_first=plan.migrate_first,
+        )
+
+
+def run_suite(plan: Plan, profile_path: Path) -> Report:
+    """Run everything and return the report (its figures, the machine, the commit)."""
+    unset_inherited_tracing()
+    report = Report(plan, machine_facts(), git_facts(), datetime.now(UTC).isoformat())
+    started = time.monotonic()
+    with _phase(report, "environment"), environment() as env:
+        with _phase(report, "b1"):
+            report.figures += _mailers(env, plan)
+        with _phase(report, "b2"):
+            report.figures += _movies(env, plan)
+        with _phase(report, "b3"):
+            report.figures += _end_to_end(env, plan)
+        with _phase(report, "profile"):
+            profiled = env.mailer_bench(B1_ORIGINAL_TOPIC, plan.b1_baseline_messages)
+            report.profile = profile_mailer(profiled, profile_path)
+    report.duration_s = time.monotonic() - started
+    return report
+
+
+def run_profile(plan: Plan, profile_path: Path) -> list[str]:
+    """Only the profiled mailer run (``python -m bench --profile``), for a quick look."""
+    unset_inherited_tracing()
+    with environment() as env:
+        asyncio.run(_fill(env.broker, {B1_ORIGINAL_TOPIC: plan.b1_baseline_messages}))
+        profiled = env.mailer_bench(B1_ORIGINAL_TOPIC, plan.b1_baseline_messages)
+        return profile_mailer(profiled, profile_path)
+
+
+@contextlib.contextmanager
+def _phase(report: Report, name: str) -> Iterator[None]:
+    """Time a phase; the JSON keeps the durations, so a slow harness shows where."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report.phase_seconds[name] = round(time.monotonic() - started, 1)
+
+
+@contextlib.contextmanager
+def environment() -> Iterator[Environment]:
+    """Start the broker, the span receiver and (when installed) PostgreSQL; stop them after."""
+    with (
+        tempfile.TemporaryDirectory(prefix="reelmail-bench-") as tmp,
+        contextlib.ExitStack() as stack,
+    ):
+        workdir = Path(tmp)
+        broker = KafkaBroker(workdir / "kafka")
+        broker.start()
+        stack.callback(broker.stop)
+        receiver = OtlpReceiver(keep=False)
+        receiver.start()
+        stack.callback(receiver.stop)
+        postgres, missing = _postgres(stack)
+        yield Environment(
+            workdir, broker, receiver, SelfSignedCertificate(workdir), postgres, missing
+        )
+
+
+def _postgres(stack: contextlib.ExitStack) -> tuple[PostgresServer | None, str]:
+    try:
+        server = PostgresServer()
+        stack.callback(server.cleanup)
+        server.start()
+    except HarnessError as exc:
+        log.warning("postgresql rows will not run", reason=str(exc))
+        return None, str(exc).splitlines()[0]
+    return server, ""
+
+
+def _mailers(env: Environment, plan: Plan) -> list[Figure]:
+    asyncio.run(
+        _fill(
+            env.broker, {B1_TOPIC: plan.b1_messages, B1_ORIGINAL_TOPIC: plan.b1_baseline_messages}
+        )
+    )
+    ours = env.mailer_bench(B1_TOPIC, plan.b1_messages)
+    original = env.mailer_bench(B1_ORIGINAL_TOPIC, plan.b1_baseline_messages)
+    return measure_mailers(ours, original, plan)
+
+
+async def _fill(broker: KafkaBroker, backlogs: dict[str, int]) -> None:
+    for topic, count in backlogs.items():
+        await fill_topic(broker, topic, count)
+
+
+def _movies(env: Environment, plan: Plan) -> list[Figure]:
+    asyncio.run(_fill(env.broker, {B2_TOPIC: 0}))
+    bench = env.api_bench(plan)
+    sqlite = measure_backend(bench, "sqlite", plan, B2_TOPIC)
+    if env.postgres is None:
+        postgresql = backend_not_run("postgresql", plan, env.postgres_missing)
+    else:
+        postgresql = measure_backend(bench, "postgresql", plan, B2_TOPIC)
+    return [*sqlite, *postgresql, *measure_movies_tracing(bench, plan, B2_TOPIC, sqlite)]
+
+
+def _end_to_end(env: Environment, plan: Plan) -> list[Figure]:
+    env.broker.create_topics({B3_TOPIC: PARTITIONS, f"{B3_TOPIC}.dlq": 1})
+    arrivals = MailArrivals(env.workdir / "b3-mail")
+    arrivals.start(env.workdir / "b3-sink.log")
+    try:
+        mailer = env.mailer_bench(B3_TOPIC, 0)
+        return measure_end_to_end(env.api_bench(plan), mailer, arrivals, plan, B3_TOPIC)
+    finally:
+        arrivals.stop()

@@ -1,0 +1,18 @@
+# Benchmarks (issue 9): the mailer and movies measured beside the original design, on a
+# real broker, Postfix's smtp-sink (stunnel in front of it for TLS) and SQLite/PostgreSQL.
+#   bench        every figure, median of 3 runs (about 20 minutes): prints the table and
+#                writes bench/results/latest.json and bench/results/mailer-profile.txt
+#   bench-smoke  every path with tiny counts (under 2 minutes); asserts nothing about speed
+# tests/bench runs the smoke plan inside `make test`, so the harness cannot rot.
+
+.PHONY: bench bench-smoke bench-tools
+
+bench-tools: ## install smtp-sink (Debian postfix) and stunnel if missing
+	scripts/install-bench-tools.sh
+	scripts/install-postgres.sh >/dev/null
+
+bench: sync system-deps bench-tools ## run B1-B4 (about 20 min): table + bench/results/latest.json
+	$(UV) run --frozen python -m bench
+
+bench-smoke: sync system-deps bench-tools ## every benchmark path with tiny counts (< 2 min)
+	$(UV) run --frozen python -m bench --smoke
