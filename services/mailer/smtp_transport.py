@@ -113,7 +113,14 @@ class SmtpConnection:
             return await self._send_once(recipient, message)
         except aiosmtplib.SMTPServerDisconnected:
             await self.close()
-            return await self._send_once(recipient, message)
+            try:
+                return await self._send_once(recipient, message)
+            except aiosmtplib.SMTPServerDisconnected as exc:
+                # Dropped again on a fresh connection: a relay problem, retried later like
+                # any other, instead of an exception that would leave the record unfinished.
+                await self.close()
+                reason = f"SMTPServerDisconnected: {exc}"
+                raise TransientSendError(reason) from None
         finally:
             self._last_used = time.monotonic()
 
