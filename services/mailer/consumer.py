@@ -144,7 +144,7 @@ class MailConsumer:
                 outcome = await self._delivery.deliver(record)
             except KafkaError as exc:
                 log.warning("dead-letter publish failed; will retry", error=repr(exc))
-                await _sleep_unless(self.stopping, delay)
+                await wait_event(self.stopping, delay)
                 delay = min(delay * 2, self.settings.retry_max_seconds)
                 continue
             return outcome is not Outcome.ABANDONED
@@ -193,7 +193,3 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]  # aiokafka's
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         self._owner.joined = True
         log.info("partitions assigned", partitions=sorted(tp.partition for tp in assigned))
-
-
-async def _sleep_unless(event: asyncio.Event, seconds: float) -> None:
-    await wait_event(event, seconds)
