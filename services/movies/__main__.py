@@ -63,6 +63,7 @@ def _serve(settings: MoviesSettings) -> None:
             host=settings.host,
             port=settings.port,
             log_config=None,
+            access_log=settings.access_log,
             server_header=False,
         )
     finally:

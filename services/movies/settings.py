@@ -77,6 +77,7 @@ class MoviesSettings:
     max_request_body_bytes: int
     log_level: str
     log_format: str
+    access_log: bool
 
     @classmethod
     def from_env(cls) -> MoviesSettings:
@@ -100,6 +101,7 @@ class MoviesSettings:
             max_request_body_bytes=read_int("MAX_REQUEST_BODY_BYTES", 16_384, minimum=1024),
             log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
             log_format=read_choice("LOG_FORMAT", "json", LOG_FORMATS),
+            access_log=read_bool("MOVIES_ACCESS_LOG", default=True),
         )
 
 
