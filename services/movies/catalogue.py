@@ -101,7 +101,7 @@ class Catalogue:
             genre_rows=genre_rows(data.genres),
         )
         try:
-            async with self.database.writes.begin() as session:
+            async with self.database.write_session() as session:
                 session.add(movie)
         except IntegrityError:
             raise DuplicateMovieError(data.title) from None
@@ -110,7 +110,7 @@ class Catalogue:
     async def update(self, movie_id: int, patch: MoviePatch) -> MovieOut:
         """Change the given fields of a movie."""
         try:
-            async with self.database.writes.begin() as session:
+            async with self.database.write_session() as session:
                 movie = await session.get(Movie, movie_id)
                 if movie is None:
                     raise MovieNotFoundError(movie_id)
@@ -122,7 +122,7 @@ class Catalogue:
 
     async def delete(self, movie_id: int) -> None:
         """Remove a movie (and it leaves every watchlist with it)."""
-        async with self.database.writes.begin() as session:
+        async with self.database.write_session() as session:
             result = await session.execute(delete(Movie).where(Movie.id == movie_id))
         if not getattr(result, "rowcount", 0):
             raise MovieNotFoundError(movie_id)

@@ -144,7 +144,7 @@ SEED_FILMS: Final = (
 async def seed_catalogue(database: Database) -> int:
     """Insert the films that are missing; return how many were added."""
     now = datetime.now(UTC)
-    async with database.writes.begin() as session:
+    async with database.write_session() as session:
         present = {
             (title, year) for title, year in await session.execute(select(Movie.title, Movie.year))
         }

@@ -22,7 +22,7 @@ class Housekeeping:
 
     async def prune(self, now: datetime) -> int:
         """Delete sent outbox rows, long-expired codes and closed rate-limit windows."""
-        async with self.database.writes.begin() as session:
+        async with self.database.write_session() as session:
             pruned = await prune_sent(session, now, self.retention)
             codes = await session.execute(
                 delete(OtpCode).where(OtpCode.expires_at < now - self.retention),

@@ -153,7 +153,7 @@ class OutboxRelay:
 
     async def _publish_batch(self) -> int:
         if self._db.is_postgresql:
-            async with self._db.writes.begin() as session:
+            async with self._db.write_session() as session:
                 rows = await claim_batch(session, self._settings.batch_size, lock=True)
                 outcome = await self._send(rows)
                 await mark_sent(session, outcome.sent, datetime.now(UTC))
@@ -162,7 +162,7 @@ class OutboxRelay:
             async with self._db.reads() as session:
                 rows = await claim_batch(session, self._settings.batch_size, lock=False)
             outcome = await self._send(rows)
-            async with self._db.writes.begin() as session:
+            async with self._db.write_session() as session:
                 await mark_sent(session, outcome.sent, datetime.now(UTC))
                 await count_failed_attempt(session, outcome.unsent)
         if outcome.error is not None:

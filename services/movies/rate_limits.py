@@ -7,13 +7,15 @@ past the limit between a read and a write.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql import Executable
 
 from movies.database import upsert
 from movies.models import RateLimitCounter
@@ -57,21 +59,41 @@ def retry_after_seconds(now: datetime, window_seconds: int) -> int:
     return max(1, math.ceil((closes - now).total_seconds()))
 
 
-async def record_hit(session: AsyncSession, rule: RateLimit, subject: str, now: datetime) -> None:
+async def record_hit(
+    executor: AsyncSession | AsyncConnection, rule: RateLimit, subject: str, now: datetime
+) -> None:
     """Count one hit inside the caller's transaction, or raise :class:`RateLimitedError`.
 
     The caller's transaction rolls back on the error, so refused requests do not count.
     """
-    start = window_start(now, rule.window_seconds)
-    statement = (
-        upsert(session.get_bind().dialect.name, RateLimitCounter)
-        .values(bucket=rule.bucket, subject=subject, window_start=start, hits=1)
+    parameters = {
+        "bucket": rule.bucket,
+        "subject": subject,
+        "window_start": window_start(now, rule.window_seconds),
+        "hits": 1,
+    }
+    if isinstance(executor, AsyncConnection):
+        dialect_name = executor.dialect.name
+    else:
+        dialect_name = executor.get_bind().dialect.name
+    statement = _hit_statement(dialect_name)
+    hits = (await executor.execute(statement, parameters)).scalar_one()
+    if hits > rule.limit:
+        raise RateLimitedError(rule.bucket, retry_after_seconds(now, rule.window_seconds))
+
+
+@functools.cache
+def _hit_statement(dialect_name: str) -> Executable:
+    """Build the upsert once per dialect.
+
+    A reused statement skips construction and its cache key, which together cost more
+    than SQLite takes to run it (docs/performance.md).
+    """
+    return (
+        upsert(dialect_name, RateLimitCounter)
         .on_conflict_do_update(
             index_elements=["bucket", "subject", "window_start"],
             set_={"hits": RateLimitCounter.hits + 1},
         )
         .returning(RateLimitCounter.hits)
     )
-    hits = (await session.execute(statement)).scalar_one()
-    if hits > rule.limit:
-        raise RateLimitedError(rule.bucket, retry_after_seconds(now, rule.window_seconds))

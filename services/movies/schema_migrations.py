@@ -31,7 +31,7 @@ def alembic_config() -> Config:
 
 async def upgrade_schema(database: Database, revision: str = "head") -> None:
     """Bring the schema up to ``revision`` in one transaction."""
-    async with database.writer.begin() as connection:
+    async with database.write_connection() as connection:
         await connection.run_sync(_upgrade, revision)
 
 

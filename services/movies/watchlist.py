@@ -44,7 +44,7 @@ class WatchlistStore:
             .on_conflict_do_nothing(index_elements=["user_id", "movie_id"])
         )
         try:
-            async with self.database.writes.begin() as session:
+            async with self.database.write_session() as session:
                 if await session.get(Movie, movie_id) is None:
                     raise MovieNotFoundError(movie_id)
                 await session.execute(statement)
@@ -53,7 +53,7 @@ class WatchlistStore:
 
     async def remove(self, user_id: str, movie_id: int) -> None:
         """Take a movie off the list; removing an absent one changes nothing."""
-        async with self.database.writes.begin() as session:
+        async with self.database.write_session() as session:
             await session.execute(
                 delete(WatchlistEntry).where(
                     WatchlistEntry.user_id == user_id,

@@ -94,10 +94,10 @@ def _relay(db: Database, publisher: RecordingPublisher, **changes: Any) -> Outbo
 async def _enqueue(db: Database, count: int, carrier: dict[str, str] | None = None) -> list[str]:
     now = datetime.now(UTC)
     ids = [str(uuid.uuid4()) for _ in range(count)]
-    async with db.writes.begin() as session:
+    async with db.write_connection() as connection:
         for message_id in ids:
             mail = OtpMail(id=message_id, email=f"{message_id[:8]}@example.com", code="123456")
-            enqueue_mail(session, mail, TOPIC, carrier or {}, now)
+            await enqueue_mail(connection, mail, TOPIC, carrier or {}, now)
     return ids
 
 
