@@ -80,14 +80,16 @@ def _otlp_exporter() -> SpanExporter:
         (os.environ[name] for name in _PROTOCOL_VARIABLES if os.environ.get(name)),
         "http/protobuf",
     )
+    # Both encode with telemetry.otlp_encoding: the official encoder cost the mailer
+    # about 50 µs of GIL per span (docs/performance.md).
     if protocol == "grpc":
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (  # noqa: PLC0415 -- gRPC stack loads only when asked for
-            OTLPSpanExporter as GrpcExporter,
+        from telemetry.otlp_grpc import (  # noqa: PLC0415 -- gRPC stack loads only when asked for
+            CompactGrpcSpanExporter,
         )
 
-        return GrpcExporter()
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import (  # noqa: PLC0415 -- loaded only when tracing is on
-        OTLPSpanExporter as HttpExporter,
+        return CompactGrpcSpanExporter()
+    from telemetry.otlp_encoding import (  # noqa: PLC0415 -- loaded only when tracing is on
+        CompactHttpSpanExporter,
     )
 
-    return HttpExporter()
+    return CompactHttpSpanExporter()
