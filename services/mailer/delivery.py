@@ -36,7 +36,6 @@ from telemetry.kafka_headers import context_from_headers
 from telemetry.redaction import mask_embedded_addresses
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer("reelmail.mailer")
 _MS: Final = 1000.0
 
 
@@ -85,10 +84,13 @@ class Delivery:
         """Share ``tools``; ``stopping`` cuts retry waits short at shutdown."""
         self._tools = tools
         self._stopping = stopping
+        # Taken here, after tracing is configured, so it is the SDK's tracer itself and
+        # not a proxy that wraps every span in a second context manager.
+        self._tracer = trace.get_tracer("reelmail.mailer")
 
     async def deliver(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
         """Finish one record inside its process span."""
-        with tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             f"{record.topic} process",
             context=context_from_headers(record.headers),
             kind=SpanKind.CONSUMER,
@@ -109,8 +111,9 @@ class Delivery:
             await self._dead_letter(record, exc.reason, exc.detail)
             metrics.EMAILS.labels(result="invalid").inc()
             return Outcome.INVALID
-        span.set_attribute("messaging.message.id", mail.id)
-        span.set_attribute("mail.recipient.domain", recipient_domain(mail.email))
+        span.set_attributes(
+            {"messaging.message.id": mail.id, "mail.recipient.domain": recipient_domain(mail.email)}
+        )
         if not self._tools.sent.reserve(mail.id):
             metrics.DUPLICATES_SUPPRESSED.inc()
             log.info("duplicate suppressed", message_id=mail.id)
@@ -131,7 +134,7 @@ class Delivery:
             return _count_expired(mail)
         try:
             # Ended (errors recorded) on exit; nothing inside needs it as the current span.
-            with tracer.start_span("render"):
+            with self._tracer.start_span("render"):
                 message = self._tools.renderer.render(mail)
         except (UnicodeError, ValueError) as exc:
             _fail(span, exc)
@@ -166,7 +169,7 @@ class Delivery:
     async def _send_once(self, mail: OtpMail, message: bytes) -> None:
         await self._tools.rate_limit.acquire()
         smtp = self._tools.smtp.settings
-        with tracer.start_as_current_span(
+        with self._tracer.start_as_current_span(
             "smtp send",
             kind=SpanKind.CLIENT,
             attributes={
