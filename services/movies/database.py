@@ -185,8 +185,14 @@ def _install_sqlite_hooks(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Connection) -> None:
+        # Straight to the driver: through exec_driver_sql, BEGIN cost a full statement
+        # execution and a span of its own on every transaction (docs/performance.md).
         mode = connection.get_execution_options().get(_BEGIN_OPTION, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(f"BEGIN {mode}")
+        finally:
+            cursor.close()
 
 
 def upsert(dialect_name: str, table: type[Any]) -> postgresql.Insert | sqlite.Insert:
