@@ -1,6 +1,6 @@
 """``python -m bench [--smoke | --profile] [--output PATH]``: run, print the table, write JSON.
 
-The full run (``make bench``) takes about twenty minutes and writes
+The full run (``make bench``) takes about fifteen minutes and writes
 ``bench/results/latest.json`` and ``bench/results/mailer-profile.txt``; ``--smoke`` runs
 every path with tiny counts in about a minute and writes to a temporary file;
 ``--profile`` only drains 2,000 mails under cProfile and rewrites the profile summary.

@@ -1,6 +1,6 @@
 # Benchmarks (issue 9): the mailer and movies measured beside the original design, on a
 # real broker, Postfix's smtp-sink (stunnel in front of it for TLS) and SQLite/PostgreSQL.
-#   bench        every figure, median of 3 runs (about 20 minutes): prints the table and
+#   bench        every figure, median of 3 runs (about 15 minutes): prints the table and
 #                writes bench/results/latest.json and bench/results/mailer-profile.txt
 #   bench-smoke  every path with tiny counts (under 2 minutes); asserts nothing about speed
 # tests/bench runs the smoke plan inside `make test`, so the harness cannot rot.
