@@ -15,12 +15,14 @@ from litestar.security.jwt import JWTAuth, Token
 from mailcontract import Purpose
 from movies import metrics
 from movies.access_tokens import Principal, SessionTokens, build_jwt_auth
+from movies.account_routes import AccountController
 from movies.auth_routes import AuthController
 from movies.catalogue_routes import MovieController
 from movies.code_publisher import CodePublisher
 from movies.content_types import require_json_body
 from movies.database import Database, open_database
 from movies.dependencies import app_dependencies
+from movies.email_change import EmailChanger
 from movies.health_routes import healthz, readyz
 from movies.housekeeping import Housekeeping
 from movies.instrumentation import instrument_engines, opentelemetry_plugin
@@ -70,6 +72,7 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             AuthController,
+            AccountController,
             MovieController,
             WatchlistController,
             healthz,
@@ -129,6 +132,7 @@ def _fill_state(  # noqa: PLR0913 -- the lifespan hands over each resource it op
     state.code_publisher = publisher
     state.code_issuer = CodeIssuer(database, policy, outbox_wakeup)
     state.code_verifier = CodeVerifier(database, policy)
+    state.email_changer = EmailChanger(state.code_issuer, state.code_verifier)
     state.session_tokens = SessionTokens(jwt_auth, config.tokens)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Any
 
 import msgspec
@@ -35,11 +36,18 @@ Code = Annotated[
 ]
 
 
+class SignInPurpose(StrEnum):
+    """What a public code is for; e-mail change codes are asked for at ``/me/email/codes``."""
+
+    LOGIN = Purpose.LOGIN.value
+    SIGNUP = Purpose.SIGNUP.value
+
+
 class CodeRequest(msgspec.Struct, frozen=True):
     """Ask for a one-time code to be mailed to ``email``."""
 
     email: Email
-    purpose: Purpose = Purpose.LOGIN
+    purpose: SignInPurpose = SignInPurpose.LOGIN
     locale: Locale = Locale.RU
 
 
@@ -95,11 +103,12 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
     ) -> CodeAccepted:
         """Record the code and queue its mail; 202 means queued, whether or not Kafka is up."""
-        email = _address(data.email)
+        email = valid_address(data.email)
+        purpose = Purpose(data.purpose.value)
         try:
-            await code_issuer.issue(email, data.purpose, data.locale, _client(request))
+            await code_issuer.issue(email, purpose, data.locale, client_address(request))
         except RateLimitedError as exc:
-            raise _too_many(exc) from None
+            raise too_many(exc) from None
         return CodeAccepted()
 
     @post(
@@ -117,11 +126,11 @@ class AuthController(Controller):
         request: Request[Any, Any, Any],
     ) -> SessionCreated:
         """Check the code (single use, 5 tries) and sign a token for the address's account."""
-        email = _address(data.email)
+        email = valid_address(data.email)
         try:
-            user = await code_verifier.verify(email, data.code, _client(request))
+            user = await code_verifier.verify(email, data.code, client_address(request))
         except RateLimitedError as exc:
-            raise _too_many(exc) from None
+            raise too_many(exc) from None
         except InvalidCodeError:
             detail = "the code is wrong, expired, used up or was never issued"
             raise ProblemError(401, "invalid-code", detail) from None
@@ -129,7 +138,7 @@ class AuthController(Controller):
         return SessionCreated(access_token=issued.token, expires_in=issued.expires_in)
 
 
-def _address(raw: str) -> str:
+def valid_address(raw: str) -> str:
     """Normalise the address, or answer 400 naming the ``email`` field."""
     try:
         return normalize_address(raw)
@@ -138,16 +147,17 @@ def _address(raw: str) -> str:
         raise ValidationException(detail=f"email: {exc}", extra=[error]) from None
 
 
-def _client(request: Request[Any, Any, Any]) -> str:
+def client_address(request: Request[Any, Any, Any]) -> str:
     """Identify the caller by address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
     return request.client.host if request.client else "unknown"
 
 
-def _too_many(exc: RateLimitedError) -> ProblemError:
+def too_many(exc: RateLimitedError) -> ProblemError:
+    """Answer 429 with ``Retry-After``, counting the refusal by bucket."""
     metrics.RATE_LIMITED.labels(exc.bucket).inc()
     return ProblemError(
         429,
         "rate-limited",
-        "too many sign-in requests; retry later",
+        "too many code requests; retry later",
         headers={"Retry-After": str(exc.retry_after)},
     )

@@ -9,6 +9,7 @@ from movies.access_tokens import SessionTokens
 from movies.catalogue import Catalogue
 from movies.code_publisher import CodePublisher
 from movies.database import Database
+from movies.email_change import EmailChanger
 from movies.sign_in import CodeIssuer, CodeVerifier
 from movies.watchlist import WatchlistStore
 
@@ -33,6 +34,11 @@ def _code_verifier(state: State) -> CodeVerifier:
     return verifier
 
 
+def _email_changer(state: State) -> EmailChanger:
+    changer: EmailChanger = state.email_changer
+    return changer
+
+
 def _session_tokens(state: State) -> SessionTokens:
     tokens: SessionTokens = state.session_tokens
     return tokens
@@ -53,6 +59,7 @@ def app_dependencies() -> dict[str, Provide]:
         "code_publisher": _code_publisher,
         "code_issuer": _code_issuer,
         "code_verifier": _code_verifier,
+        "email_changer": _email_changer,
         "session_tokens": _session_tokens,
         "catalogue": _catalogue,
         "watchlist_store": _watchlist_store,

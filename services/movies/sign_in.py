@@ -85,8 +85,14 @@ class CodeIssuer:
     policy: SignInPolicy
     outbox_wakeup: asyncio.Event
 
-    async def issue(self, email: str, purpose: Purpose, locale: Locale, client: str) -> str:
-        """Store the code's hash and its mail request together; return the request id."""
+    async def issue(
+        self, email: str, purpose: Purpose, locale: Locale, client: str, *, bound_to: str = ""
+    ) -> str:
+        """Store the code's hash and its mail request together; return the request id.
+
+        ``bound_to`` (an account id) goes into the hash, so only that account can use
+        the code: an e-mail change code proves the mailbox to the account that asked.
+        """
         now = datetime.now(UTC)
         mail = OtpMail(
             id=str(uuid.uuid4()),
@@ -104,21 +110,20 @@ class CodeIssuer:
             await record_hit(
                 connection, self.policy.per_address, self.policy.subject("to", email), now
             )
-            await connection.execute(_INSERT_CODE, self._code_row(mail, now))
+            await connection.execute(_INSERT_CODE, self._code_row(mail, now, bound_to))
             await enqueue_mail(connection, mail, self.policy.topic, trace_context.capture(), now)
         self.outbox_wakeup.set()
         metrics.OTP_CODES_ISSUED.labels(purpose.value).inc()
         log.info("otp code issued", email=email, purpose=purpose.value, message_id=mail.id)
         return mail.id
 
-    def _code_row(self, mail: OtpMail, now: datetime) -> dict[str, object]:
+    def _code_row(self, mail: OtpMail, now: datetime, bound_to: str) -> dict[str, object]:
+        purpose = hashed_purpose(mail.purpose.value, bound_to)
         return {
             "id": mail.id,
             "email": mail.email,
             "purpose": mail.purpose.value,
-            "code_hash": hash_code(
-                self.policy.hmac_secret, mail.email, mail.purpose.value, mail.code
-            ),
+            "code_hash": hash_code(self.policy.hmac_secret, mail.email, purpose, mail.code),
             "created_at": now,
             "expires_at": now + self.policy.ttl,
             "attempts": 0,
@@ -164,7 +169,9 @@ class CodeVerifier:
             statement = statement.with_for_update()
         return (await session.scalars(statement)).first()
 
-    def judge(self, row: OtpCode | None, email: str, code: str, now: datetime) -> Verification:
+    def judge(
+        self, row: OtpCode | None, email: str, code: str, now: datetime, bound_to: str = ""
+    ) -> Verification:
         """Decide on a presented code, recording on the row a wrong attempt or the consumption.
 
         Kept apart from the database work so the rules can be read and tested on their own.
@@ -175,11 +182,17 @@ class CodeVerifier:
             return Verification.EXPIRED
         if row.attempts >= self.policy.max_attempts:
             return Verification.BURNED
-        if code_matches(self.policy.hmac_secret, email, row.purpose, code, row.code_hash):
+        purpose = hashed_purpose(row.purpose, bound_to)
+        if code_matches(self.policy.hmac_secret, email, purpose, code, row.code_hash):
             row.consumed_at = now
             return Verification.OK
         row.attempts += 1
         return Verification.WRONG_CODE
+
+
+def hashed_purpose(purpose: str, bound_to: str) -> str:
+    """Return the purpose as the code's hash binds it: with the account id, if bound."""
+    return f"{purpose}:{bound_to}" if bound_to else purpose
 
 
 async def _upsert_user(session: AsyncSession, email: str, now: datetime) -> SignedInUser:

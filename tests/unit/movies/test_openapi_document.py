@@ -16,6 +16,8 @@ OPERATION_IDS = {
     "getWatchlist",
     "addToWatchlist",
     "removeFromWatchlist",
+    "requestEmailChangeCode",
+    "changeEmail",
     "healthz",
     "readyz",
 }
@@ -65,4 +67,6 @@ def test_only_the_signed_in_routes_ask_for_a_token(document: dict[str, Any]) -> 
         "getWatchlist",
         "addToWatchlist",
         "removeFromWatchlist",
+        "requestEmailChangeCode",
+        "changeEmail",
     }
