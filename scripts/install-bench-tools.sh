@@ -23,64 +23,13 @@ have_smtp_sink || missing+=(postfix)
 have_stunnel || missing+=(stunnel4)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "missing: ${missing[*]} (smtp-sink from Postfix, and stunnel): install them and re-run" >&2
-  exit 1
-fi
-if [ "$(id -u)" = 0 ]; then
-  as_root=()
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  as_root=(sudo)
-else
-  echo "missing: ${missing[*]}: run 'apt-get install ${missing[*]}' as root and re-run" >&2
-  exit 1
-fi
-
-export DEBIAN_FRONTEND=noninteractive
-policy=/usr/sbin/policy-rc.d
-lock_wait=(-o DPkg::Lock::Timeout=120)
-
-# Another engineer's apt-get (or unattended-upgrades) may hold the dpkg or lists lock;
-# apt waits for the dpkg lock itself, and the loop retries whatever else failed.
-retry() {
-  local attempt
-  for attempt in 1 2 3 4 5 6; do
-    if "$@"; then
-      return 0
-    fi
-    echo "attempt $attempt of '$*' failed; retrying in 10 s" >&2
-    sleep 10
-  done
-  return 1
-}
-
-remove_policy() {
-  "${as_root[@]}" rm -f "$policy"
-}
-
-own_policy=0
-if [ ! -e "$policy" ]; then
-  printf '#!/bin/sh\n# installed by reelmail scripts/install-bench-tools.sh\nexit 101\n' \
-    | "${as_root[@]}" tee "$policy" >/dev/null
-  "${as_root[@]}" chmod 755 "$policy"
-  own_policy=1
-  trap remove_policy EXIT
-fi
-
+# shellcheck source=scripts/lib/apt-install.sh
+source "$(dirname "$0")/lib/apt-install.sh"
 if [[ " ${missing[*]} " == *" postfix "* ]]; then
   # Without this answer postfix's postinst asks what kind of mail system to set up.
-  echo "postfix postfix/main_mailer_type select No configuration" \
-    | "${as_root[@]}" debconf-set-selections
+  APT_DEBCONF="postfix postfix/main_mailer_type select No configuration"
 fi
-
-echo "installing: ${missing[*]} (smtp-sink and stunnel for make bench)"
-retry "${as_root[@]}" apt-get "${lock_wait[@]}" update -qq
-retry "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get "${lock_wait[@]}" \
-  install -y -qq --no-install-recommends "${missing[@]}"
-if [ "$own_policy" = 1 ]; then
-  remove_policy
-  trap - EXIT
-fi
+apt_install "smtp-sink from Postfix and stunnel, for make bench" "${missing[@]}"
 
 have_smtp_sink || { echo "smtp-sink still missing after installing postfix" >&2; exit 1; }
 have_stunnel || { echo "stunnel still missing after installing stunnel4" >&2; exit 1; }
