@@ -55,7 +55,7 @@ def _varint(value: int) -> bytes:
 
 
 _VARINT, _FIXED64_WIRE, _LENGTH, _FIXED32_WIRE = 0, 1, 2, 5
-# Tags used per span, computed once: (message, field) -> tag bytes.
+# Tags used per span, event, link and value, computed once.
 _SPAN_TRACE_ID: Final = _tag(1, _LENGTH)
 _SPAN_SPAN_ID: Final = _tag(2, _LENGTH)
 _SPAN_TRACE_STATE: Final = _tag(3, _LENGTH)
@@ -72,6 +72,12 @@ _SPAN_LINK: Final = _tag(13, _LENGTH)
 _SPAN_DROPPED_LINKS: Final = _tag(14, _VARINT)
 _SPAN_STATUS: Final = _tag(15, _LENGTH)
 _SPAN_FLAGS: Final = _tag(16, _FIXED32_WIRE)
+_EVENT_TIME: Final = _tag(1, _FIXED64_WIRE)
+_EVENT_DROPPED_ATTRIBUTES: Final = _tag(4, _VARINT)
+_LINK_ATTRIBUTE: Final = _tag(4, _LENGTH)
+_LINK_DROPPED_ATTRIBUTES: Final = _tag(5, _VARINT)
+_LINK_FLAGS: Final = _tag(6, _FIXED32_WIRE)
+_STATUS_CODE: Final = _tag(3, _VARINT)
 _STRING_VALUE: Final = _tag(1, _LENGTH)
 _BOOL_VALUE: Final = _tag(2, _VARINT)
 _INT_VALUE: Final = _tag(3, _VARINT)
@@ -131,9 +137,13 @@ _SCALARS: Final[dict[type, Callable[[Any], bytes]]] = {
 
 
 def _key_value(key: str, value: object) -> bytes:
-    """Return a ``KeyValue`` framed as field 1 of its parent (every parent numbers it 1)."""
-    body = _string(_FIELD_1, key) + _length_delimited(_FIELD_2, encode_value(value))
-    return _length_delimited(_FIELD_1, body)
+    """Return a ``KeyValue`` framed as field 1 of a ``KeyValueList``."""
+    return _length_delimited(_FIELD_1, _key_value_body(key, value))
+
+
+def _key_value_body(key: str, value: object) -> bytes:
+    """Return a ``KeyValue`` message's bytes, unframed."""
+    return _encoded_key(key) + _length_delimited(_FIELD_2, encode_value(value))
 
 
 def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
@@ -142,7 +152,7 @@ def _attributes(tag: bytes, attributes: Mapping[str, Any] | None) -> bytes:
     parts = []
     for key, value in attributes.items():
         try:
-            body = _encoded_key(key) + _length_delimited(_FIELD_2, encode_value(value))
+            body = _key_value_body(key, value)
         except TypeError:
             _log.exception("span attribute %s not exported", key)
             continue
@@ -166,11 +176,11 @@ _MAX_CACHED_KEYS: Final = 4096
 
 def _event(event: Event) -> bytes:
     body = (
-        _tag(1, _FIXED64_WIRE)
+        _EVENT_TIME
         + _FIXED64.pack(event.timestamp)
         + _string(_FIELD_2, event.name)
         + _attributes(_FIELD_3, event.attributes)
-        + _uint(_tag(4, _VARINT), event.dropped_attributes)
+        + _uint(_EVENT_DROPPED_ATTRIBUTES, event.dropped_attributes)
     )
     return _length_delimited(_SPAN_EVENT, body)
 
@@ -180,9 +190,9 @@ def _link(link: Link) -> bytes:
     body = (
         _length_delimited(_FIELD_1, context.trace_id.to_bytes(16, "big"))
         + _length_delimited(_FIELD_2, context.span_id.to_bytes(8, "big"))
-        + _attributes(_tag(4, _LENGTH), link.attributes)
-        + _uint(_tag(5, _VARINT), link.dropped_attributes)
-        + _tag(6, _FIXED32_WIRE)
+        + _attributes(_LINK_ATTRIBUTE, link.attributes)
+        + _uint(_LINK_DROPPED_ATTRIBUTES, link.dropped_attributes)
+        + _LINK_FLAGS
         + _flags(context)
     )
     return _length_delimited(_SPAN_LINK, body)
@@ -235,7 +245,7 @@ def encode_span(span: ReadableSpan) -> bytes:
 def _status(span: ReadableSpan) -> bytes:
     status = span.status
     body = _string(_FIELD_2, status.description or "") + _uint(
-        _tag(3, _VARINT), status.status_code.value
+        _STATUS_CODE, status.status_code.value
     )
     return _length_delimited(_SPAN_STATUS, body)
 
