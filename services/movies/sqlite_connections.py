@@ -137,9 +137,7 @@ class InlineConnection:
 
     async def close(self) -> None:
         """Close the connection; closing twice is harmless."""
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            connection.close()
+        self.stop()
 
     def stop(self) -> None:
         """Close at once (SQLAlchemy's terminate): nothing is in flight on another thread."""
