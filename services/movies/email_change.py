@@ -18,9 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailcontract import Locale, Purpose
 from movies import metrics
-from movies.models import OtpCode, User
+from movies.models import User
 from movies.rate_limits import record_hit
-from movies.sign_in import CodeIssuer, CodeVerifier, InvalidCodeError, Verification
+from movies.sign_in import (
+    CodeIssuer,
+    CodeVerifier,
+    InvalidCodeError,
+    Verification,
+    newest_code,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +64,8 @@ class EmailChanger:
         async with database.write_session() as session:
             await record_hit(session, rule, verifier.policy.subject("ip", client), now)
             await _check_address_free(session, account_id, new_email)
-            row = await _newest_change_code(session, new_email, lock=database.is_postgresql)
+            purposes = (Purpose.EMAIL_CHANGE.value,)
+            row = await newest_code(session, new_email, purposes, lock=database.is_postgresql)
             result = verifier.judge(row, new_email, code, now, bound_to=account_id)
             if result is Verification.OK:
                 await _move_account(session, account_id, new_email)
@@ -72,18 +79,6 @@ async def _check_address_free(session: AsyncSession, account_id: str, email: str
     holder = await session.scalar(select(User.id).where(User.email == email))
     if holder is not None and holder != account_id:
         raise AddressTakenError
-
-
-async def _newest_change_code(session: AsyncSession, email: str, *, lock: bool) -> OtpCode | None:
-    statement = (
-        select(OtpCode)
-        .where(OtpCode.email == email, OtpCode.purpose == Purpose.EMAIL_CHANGE.value)
-        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
-        .limit(1)
-    )
-    if lock:
-        statement = statement.with_for_update()
-    return (await session.scalars(statement)).first()
 
 
 async def _move_account(session: AsyncSession, account_id: str, email: str) -> None:

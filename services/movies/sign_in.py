@@ -148,7 +148,9 @@ class CodeVerifier:
         rule = self.policy.sessions_per_client
         async with self.database.write_session() as session:
             await record_hit(session, rule, self.policy.subject("ip", client), now)
-            row = await self._newest_code(session, email)
+            row = await newest_code(
+                session, email, SESSION_PURPOSES, lock=self.database.is_postgresql
+            )
             result = self.judge(row, email, code, now)
             if result is Verification.OK:
                 user = await _upsert_user(session, email, now)
@@ -157,17 +159,6 @@ class CodeVerifier:
         if user is None:
             raise InvalidCodeError(result)
         return user
-
-    async def _newest_code(self, session: AsyncSession, email: str) -> OtpCode | None:
-        statement = (
-            select(OtpCode)
-            .where(OtpCode.email == email, OtpCode.purpose.in_(SESSION_PURPOSES))
-            .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
-            .limit(1)
-        )
-        if self.database.is_postgresql:
-            statement = statement.with_for_update()
-        return (await session.scalars(statement)).first()
 
     def judge(
         self, row: OtpCode | None, email: str, code: str, now: datetime, bound_to: str = ""
@@ -188,6 +179,25 @@ class CodeVerifier:
             return Verification.OK
         row.attempts += 1
         return Verification.WRONG_CODE
+
+
+async def newest_code(
+    session: AsyncSession, email: str, purposes: tuple[str, ...], *, lock: bool
+) -> OtpCode | None:
+    """Return the latest code issued to ``email`` for one of ``purposes``.
+
+    With ``lock`` (PostgreSQL), the row stays locked until the transaction ends, so two
+    presentations of one code are judged one after the other.
+    """
+    statement = (
+        select(OtpCode)
+        .where(OtpCode.email == email, OtpCode.purpose.in_(purposes))
+        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+        .limit(1)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).first()
 
 
 def hashed_purpose(purpose: str, bound_to: str) -> str:
