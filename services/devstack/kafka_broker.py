@@ -51,10 +51,11 @@ appender.file.layout.pattern=[%d] %p %m (%c)%n
 class KafkaBroker:
     """Start, stop, kill and restart one local broker whose data survives restarts."""
 
-    def __init__(self, workdir: Path, *, heap_mb: int = 512) -> None:
+    def __init__(self, workdir: Path, *, heap_mb: int = 512, cluster_id: str | None = None) -> None:
         """Prepare a broker living in ``workdir``; nothing runs until :meth:`start`."""
         self.workdir = workdir
         self.heap_mb = heap_mb
+        self.cluster_id = cluster_id or new_cluster_id()
         self.log_path = workdir / "broker.log"
         self._external = os.environ.get(EXTERNAL_ENV, "").strip()
         self._process: subprocess.Popen[bytes] | None = None
@@ -133,7 +134,7 @@ class KafkaBroker:
         classpath = f"{jars.libs}/*"
         config = self._write_config()
         if not (self.workdir / "data" / "meta.properties").exists():
-            _format_storage(java, classpath, config)
+            _format_storage(java, classpath, config, self.cluster_id)
         self._stdout = (self.workdir / "broker.stdout").open("ab")
         self._process = subprocess.Popen(  # noqa: S603 -- fixed argv built from our own config
             [
@@ -249,20 +250,34 @@ def _require_java() -> str:
     return java
 
 
-def _format_storage(java: str, classpath: str, config: Path) -> None:
-    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+def new_cluster_id() -> str:
+    """Return a random KRaft cluster id, in Kafka's own URL-safe base64 form.
+
+    Like Kafka's ``Uuid.randomUuid``, it never starts with ``-``: about one random id in
+    64 would, and a command line could read such an id as an option.
+    """
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
+
+
+def storage_format_argv(java: str, classpath: str, config: Path, cluster_id: str) -> list[str]:
+    """Build the storage tool's command line; ``--cluster-id=`` keeps the id one argument."""
+    return [
+        java,
+        "-cp",
+        classpath,
+        "kafka.tools.StorageTool",
+        "format",
+        f"--cluster-id={cluster_id}",
+        f"--config={config}",
+    ]
+
+
+def _format_storage(java: str, classpath: str, config: Path, cluster_id: str) -> None:
     result = subprocess.run(  # noqa: S603 -- fixed argv built from our own config
-        [
-            java,
-            "-cp",
-            classpath,
-            "kafka.tools.StorageTool",
-            "format",
-            "-t",
-            cluster_id,
-            "-c",
-            str(config),
-        ],
+        storage_format_argv(java, classpath, config, cluster_id),
         capture_output=True,
         text=True,
         check=False,
