@@ -19,7 +19,7 @@ from movies.account_routes import AccountController
 from movies.auth_routes import AuthController
 from movies.catalogue_routes import MovieController
 from movies.code_publisher import CodePublisher
-from movies.content_types import require_json_body
+from movies.content_types import JsonBodyRequest, require_json_body
 from movies.database import Database, open_database
 from movies.dependencies import app_dependencies
 from movies.email_change import EmailChanger
@@ -86,6 +86,7 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
         openapi_config=_openapi_config(jwt_auth),
         plugins=[opentelemetry_plugin()],
         before_request=require_json_body,
+        request_class=JsonBodyRequest,
         request_max_body_size=config.max_request_body_bytes,
         logging_config=None,  # telemetry.configure_logging owns the root logger
     )

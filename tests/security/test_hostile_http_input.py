@@ -13,6 +13,7 @@ Unicode and never folded onto a different, real domain.
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -230,4 +231,59 @@ async def test_wrong_content_type_is_415(api: ApiUnderTest, content_type: str) -
     body = f'{{"email": "ct-{uuid.uuid4().hex[:8]}@example.com"}}'.encode()
     reply = await _post_raw(api, body, content_type)
     assert reply.status_code == 415, (reply.status_code, reply.text)
+    assert await _all_codes(api) == before
+
+
+def _json_operations(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """(method, path) of every operation that takes a JSON body; path parameters set to 1."""
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if "application/json" in operation.get("requestBody", {}).get("content", {}):
+                found.append((method.upper(), re.sub(r"\{[^}]+\}", "1", path)))
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+async def json_operations(api: ApiUnderTest) -> list[tuple[str, str]]:
+    async with api.client() as client:
+        document = (await client.get("/schema/openapi.json")).json()
+    found = _json_operations(document)
+    assert len(found) >= 6, found
+    return found
+
+
+def _nested(depth: int, opener: bytes, closer: bytes) -> bytes:
+    return opener * depth + b"1" + closer * depth
+
+
+# Issue 13, defects 2 and 3: each of these once answered 500 (UnicodeDecodeError or
+# RecursionError inside JSON decoding). Each is under the body limit.
+MALFORMED_BODIES = [
+    pytest.param(b'{"email": "\xff@example.com"}', id="invalid-utf8-start-byte"),
+    pytest.param(b'{"email": "a\xc0\xafb@example.com"}', id="overlong-utf8"),
+    pytest.param(b'{"email": "\xed\xa0\x80@example.com"}', id="utf8-encoded-surrogate"),
+    pytest.param(b'{"email": "truncated\xe2\x82"}', id="truncated-utf8"),
+    pytest.param(b'{"\xfe\xff": "x@example.com"}', id="invalid-utf8-in-a-key"),
+    pytest.param(_nested(1000, b"[", b"]"), id="1000-nested-arrays"),
+    pytest.param(_nested(1000, b'{"a":', b"}"), id="1000-nested-objects"),
+    pytest.param(b'{"email": ' + _nested(1000, b"[", b"]") + b"}", id="nested-inside-a-field"),
+    pytest.param(b"[" * 10_000, id="10000-unclosed-arrays"),
+]
+
+
+@pytest.mark.parametrize("body", MALFORMED_BODIES)
+async def test_malformed_json_is_400_problem_on_every_json_endpoint(
+    api: ApiUnderTest, admin_token: str, json_operations: list[tuple[str, str]], body: bytes
+) -> None:
+    assert len(body) < BODY_LIMIT
+    before = await _all_codes(api)
+    answers = {}
+    async with api.client(admin_token) as client:
+        for method, path in json_operations:
+            reply = await client.request(
+                method, path, content=body, headers={"content-type": "application/json"}
+            )
+            answers[f"{method} {path}"] = (reply.status_code, reply.headers.get("content-type"))
+    assert set(answers.values()) == {(400, "application/problem+json")}, answers
     assert await _all_codes(api) == before
