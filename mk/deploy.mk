@@ -36,3 +36,7 @@ helm-check: sync $(HELM) ## lint + render the Helm chart for every values scenar
 compose-check: sync ## validate the compose stack and the Dockerfile statically (no Docker)
 	scripts/install-prometheus.sh  # promtool checks the compose Prometheus config
 	$(PYTEST) tests/deploy/test_compose.py tests/deploy/test_dockerfile.py -q
+
+.PHONY: chart-readme
+chart-readme: sync ## rewrite the chart README's values table from values.yaml's comments
+	$(UV) run --frozen python tests/deploy/values_table.py

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import values_table
 import yaml
 from chart_rendering import (
     CHART_DIR,
@@ -218,6 +219,14 @@ def _leaf_keys(values: dict[str, Any], prefix: str = "") -> set[str]:
         else:
             keys.add(f"{prefix}{key}")
     return keys
+
+
+def test_readme_values_table_is_written_from_values_yaml():
+    readme = (CHART_DIR / "README.md").read_text(encoding="utf-8")
+    values = (CHART_DIR / "values.yaml").read_text(encoding="utf-8")
+    assert readme == values_table.readme_with_table(readme, values), (
+        "README.md's values table differs from values.yaml: run `make chart-readme`"
+    )
 
 
 def test_readme_values_table_lists_every_value():
