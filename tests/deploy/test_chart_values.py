@@ -136,8 +136,8 @@ def test_keda_scales_the_mailer_on_consumer_lag():
 def test_network_policy_egress_goes_only_to_the_configured_ports():
     manifests = render("everything")
     expected = {
-        "movies": {53, 9093, 5432, 4317, 4318},
-        "mailer": {53, 9093, 465, 4317, 4318},
+        "movies": {53, 9093, 9094, 5432, 4318},
+        "mailer": {53, 9093, 9094, 465, 4318},
         "migrations": {53, 5432},
     }
     policies = of_kind(manifests, "NetworkPolicy")
@@ -291,3 +291,54 @@ def test_network_policy_lets_the_helm_test_pod_call_readyz():
             and "namespaceSelector" not in peer
             for peer in peers
         ), policy["metadata"]["name"]
+
+
+def _egress_ports(manifests: list[dict[str, Any]]) -> dict[str, set[int]]:
+    return {
+        policy["metadata"]["labels"]["app.kubernetes.io/component"]: {
+            port["port"] for rule in policy["spec"]["egress"] for port in rule.get("ports", [])
+        }
+        for policy in of_kind(manifests, "NetworkPolicy")
+    }
+
+
+def test_network_policy_egress_follows_smtp_port_and_kafka_bootstrap_ports():
+    manifests = render(
+        "minimal",
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set",
+        "smtp.port=465",
+        "--set",
+        "kafka.bootstrapServers=kafka-0.kafka:9093\\,[fd00::1]:9094\\,kafka-1.kafka:9093",
+    )
+    ports = _egress_ports(manifests)
+    assert ports["mailer"] == {53, 9093, 9094, 465}
+    assert ports["movies"] == {53, 9093, 9094, 5432}
+
+
+def test_network_policy_takes_extra_egress_rules_per_component():
+    manifests = render(
+        "minimal",
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set-json",
+        'networkPolicy.extraEgress.movies=[{"ports":[{"port":3128,"protocol":"TCP"}]}]',
+    )
+    ports = _egress_ports(manifests)
+    assert 3128 in ports["movies"]
+    assert 3128 not in ports["mailer"] | ports["migrations"]
+
+
+def test_unparsable_kafka_bootstrap_fails_a_network_policy_render():
+    args = template_args(
+        "minimal",
+        "1.37.0",
+        "--set",
+        "networkPolicy.enabled=true",
+        "--set",
+        "kafka.bootstrapServers=kafka-without-port",
+    )
+    result = helm(*args)
+    assert result.returncode != 0
+    assert "kafka.bootstrapServers" in result.stderr
