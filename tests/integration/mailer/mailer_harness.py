@@ -20,7 +20,14 @@ from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.smtp_sink import MailSink
 from envsettings import KafkaConnection
-from mailcontract import OtpMail, encode_otp_mail
+from mailcontract import (
+    CONTENT_TYPE,
+    HEADER_CONTENT_TYPE,
+    HEADER_MESSAGE_TYPE,
+    MESSAGE_TYPE_OTP_V1,
+    OtpMail,
+    encode_otp_mail,
+)
 from mailer.kafka_topics import partitions_of
 
 
@@ -115,9 +122,16 @@ def publish(
     asyncio.run(run())
 
 
+CONTRACT_HEADERS = [
+    (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode()),
+    (HEADER_MESSAGE_TYPE, MESSAGE_TYPE_OTP_V1.encode()),
+]
+
+
 def publish_mails(kafka: KafkaBroker, topic: str, mails: Sequence[OtpMail]) -> None:
-    """Publish v1 messages keyed by recipient, as movies does."""
-    publish(kafka, topic, [(mail.email.encode(), encode_otp_mail(mail)) for mail in mails])
+    """Publish v1 messages keyed by recipient, with the contract's headers, as movies does."""
+    values = [(mail.email.encode(), encode_otp_mail(mail)) for mail in mails]
+    publish(kafka, topic, values, CONTRACT_HEADERS)
 
 
 def raw_json(body: object) -> bytes:
@@ -166,6 +180,11 @@ def committed_at_end(kafka: KafkaBroker, topic: str, group: str) -> dict[int, tu
             await consumer.stop()
 
     return asyncio.run(run())
+
+
+def committed_records(kafka: KafkaBroker, topic: str, group: str) -> int:
+    """How many records of ``topic`` ``group`` has committed (its offsets summed)."""
+    return sum(committed for committed, _ in committed_at_end(kafka, topic, group).values())
 
 
 def dead_letters(kafka: KafkaBroker, topic: str) -> list[dict[str, str]]:
