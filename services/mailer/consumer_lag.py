@@ -39,13 +39,10 @@ class ConsumerLag:
         self._consumer = consumer
         self._work = work
         self._interval = settings.lag_interval_seconds
-        self._peek = AIOKafkaConsumer(
-            **settings.kafka.client_options(),
-            group_id=None,
-            enable_auto_commit=False,
-            client_id="mailer-lag",
-        )
-        self._peek_started = False
+        self._kafka = settings.kafka
+        # Made on first use: an AIOKafkaConsumer that is never started is never closed
+        # either, and aiokafka reports it as "Unclosed AIOKafkaConsumer" when collected.
+        self._peek: AIOKafkaConsumer | None = None
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Refresh every interval until ``stopping``; errors skip one refresh, never the loop."""
@@ -79,9 +76,10 @@ class ConsumerLag:
                     gauge.remove(*labels)
 
     async def close(self) -> None:
-        """Stop the peeking consumer if it was started."""
-        if self._peek_started:
-            await self._peek.stop()
+        """Stop the peeking consumer if it was made."""
+        peek, self._peek = self._peek, None
+        if peek is not None:
+            await peek.stop()
 
     async def _committed(self, partition: TopicPartition) -> int:
         committed = await self._consumer.committed(partition)
@@ -100,13 +98,27 @@ class ConsumerLag:
         return 0.0 if oldest_ms is None else max(0.0, time.time() - oldest_ms / _MS)
 
     async def _timestamp_at(self, partition: TopicPartition, offset: int) -> int | None:
-        if not self._peek_started:
-            await self._peek.start()
-            self._peek_started = True
-        self._peek.assign([partition])
-        self._peek.seek(partition, offset)
+        peek = await self._started_peek()
+        peek.assign([partition])
+        peek.seek(partition, offset)
         try:
-            record = await asyncio.wait_for(self._peek.getone(partition), _PEEK_TIMEOUT_SECONDS)
+            record = await asyncio.wait_for(peek.getone(partition), _PEEK_TIMEOUT_SECONDS)
         except TimeoutError:
             return None
         return int(record.timestamp)
+
+    async def _started_peek(self) -> AIOKafkaConsumer:
+        if self._peek is None:
+            peek = AIOKafkaConsumer(
+                **self._kafka.client_options(),
+                group_id=None,
+                enable_auto_commit=False,
+                client_id="mailer-lag",
+            )
+            try:
+                await peek.start()
+            except BaseException:
+                await peek.stop()
+                raise
+            self._peek = peek
+        return self._peek
