@@ -51,9 +51,20 @@ def helm_binary() -> Path:
     return built[-1]
 
 
+# An offline render of the chart's defaults fails, since it could only make up the
+# sign-in secrets anew each time; the "default" scenario names a Secret that holds them.
+OFFLINE_DEFAULTS = ("--set", "auth.existingSecret=shop-auth")
+
+
 def values_file(scenario: str) -> Path | None:
     """The ci/ values file of a scenario; None for the chart's defaults."""
     return None if scenario == "default" else CHART_DIR / "ci" / f"{scenario}-values.yaml"
+
+
+def scenario_args(scenario: str) -> list[str]:
+    """The helm arguments that select a scenario's values."""
+    path = values_file(scenario)
+    return list(OFFLINE_DEFAULTS) if path is None else ["--values", str(path)]
 
 
 def scenario_values(scenario: str) -> dict[str, Any]:
@@ -76,10 +87,7 @@ def helm(*args: str) -> subprocess.CompletedProcess[str]:
 def template_args(scenario: str, kube_version: str, *extra: str) -> list[str]:
     """The `helm template` arguments for a scenario."""
     args = ["template", RELEASE, str(CHART_DIR), "--namespace", NAMESPACE]
-    args += ["--kube-version", kube_version]
-    path = values_file(scenario)
-    if path is not None:
-        args += ["--values", str(path)]
+    args += ["--kube-version", kube_version, *scenario_args(scenario)]
     return [*args, *extra]
 
 

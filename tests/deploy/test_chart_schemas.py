@@ -19,17 +19,14 @@ from chart_rendering import (
     helm,
     render,
     require_contributed,
-    values_file,
+    scenario_args,
 )
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_helm_lint_strict(scenario):
     require_contributed(scenario)
-    path = values_file(scenario)
-    result = helm(
-        "lint", "--strict", str(CHART_DIR), *([] if path is None else ["--values", str(path)])
-    )
+    result = helm("lint", "--strict", str(CHART_DIR), *scenario_args(scenario))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "[WARNING]" not in result.stdout
     assert "[ERROR]" not in result.stdout

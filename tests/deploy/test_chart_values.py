@@ -20,8 +20,8 @@ from chart_rendering import (
     pod_spec,
     render,
     require_contributed,
+    scenario_args,
     template_args,
-    values_file,
 )
 
 SECRET_ENV = {"DATABASE_URL", "OTP_HMAC_SECRET", "JWT_SECRET", "SMTP_USERNAME", "SMTP_PASSWORD"}
@@ -91,13 +91,6 @@ def test_inline_secrets_land_in_the_chart_secret_only():
         if "helm.sh/hook" in s["metadata"].get("annotations", {})
     )
     assert set(hook["data"]) == {"DATABASE_URL"}
-
-
-def test_generated_auth_secrets_are_long_enough():
-    secrets = decoded_secrets(render("default"))
-    for key in ("OTP_HMAC_SECRET", "JWT_SECRET"):
-        (value,) = secrets[key]
-        assert len(value) >= 32
 
 
 def test_migrations_run_as_a_pre_install_and_pre_upgrade_hook():
@@ -256,9 +249,8 @@ def _notes(tmp_path: Path, scenario: str) -> str:
     wrapped = '{{- define "notes.under.test" -}}\n' + notes + "{{- end }}\n"
     (chart / "templates" / "_notes_under_test.tpl").write_text(wrapped, encoding="utf-8")
     (chart / "templates" / "notes-under-test.yaml").write_text(NOTES_PROBE, encoding="utf-8")
-    path = values_file(scenario)
     args = ["template", "shop", str(chart), "--show-only", "templates/notes-under-test.yaml"]
-    result = helm(*args, *([] if path is None else ["--values", str(path)]))
+    result = helm(*args, *scenario_args(scenario))
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)["data"]["notes"]
 
@@ -342,3 +334,33 @@ def test_unparsable_kafka_bootstrap_fails_a_network_policy_render():
     result = helm(*args)
     assert result.returncode != 0
     assert "kafka.bootstrapServers" in result.stderr
+
+
+def test_an_offline_render_without_auth_secrets_fails_saying_how_to_supply_them():
+    result = helm("template", "shop", str(CHART_DIR), "--namespace", "reelmail")
+    assert result.returncode != 0
+    for hint in ("auth.existingSecret", "auth.otpHmacSecret", "GitOps", "regenerated"):
+        assert hint in result.stderr
+
+
+def test_a_render_with_one_inline_auth_secret_still_asks_for_the_other():
+    result = helm("template", "shop", str(CHART_DIR), "--set", "auth.otpHmacSecret=" + "h" * 40)
+    assert result.returncode != 0
+    assert "JWT_SECRET" in result.stderr
+    assert "OTP_HMAC_SECRET" not in result.stderr.split("JWT_SECRET", 1)[0]
+
+
+@pytest.mark.parametrize("scenario", ["everything", "existing-secrets", "keda", "minimal"])
+def test_two_renders_give_the_same_secret_and_pod_checksums(scenario):
+    def rendered() -> tuple[str, ...]:
+        result = helm(*template_args(scenario, "1.37.0"))
+        assert result.returncode == 0, result.stderr
+        manifests = list(filter(None, yaml.safe_load_all(result.stdout)))
+        checksums = [
+            pod_spec_annotations["checksum/secret"]
+            for doc in of_kind(manifests, "Deployment")
+            for pod_spec_annotations in [doc["spec"]["template"]["metadata"]["annotations"]]
+        ]
+        return (*checksums, yaml.safe_dump(of_kind(manifests, "Secret")))
+
+    assert rendered() == rendered()

@@ -162,10 +162,8 @@ Call with (dict "name" "DATABASE_URL" "secret" "my-secret" "key" "url").
 
 {{/* OTP_HMAC_SECRET and JWT_SECRET, for the movie service. */}}
 {{- define "reelmail.env.auth" -}}
-{{- $a := .Values.auth }}
-{{- $secret := $a.existingSecret | default (include "reelmail.secretName" .) }}
-{{ include "reelmail.secretEnv" (dict "name" "OTP_HMAC_SECRET" "secret" $secret "key" (ternary $a.otpHmacSecretKey "OTP_HMAC_SECRET" (not (empty $a.existingSecret)))) }}
-{{ include "reelmail.secretEnv" (dict "name" "JWT_SECRET" "secret" $secret "key" (ternary $a.jwtSecretKey "JWT_SECRET" (not (empty $a.existingSecret)))) }}
+{{ include "reelmail.env.generatedSecret" (dict "root" . "name" "OTP_HMAC_SECRET") }}
+{{ include "reelmail.env.generatedSecret" (dict "root" . "name" "JWT_SECRET") }}
 {{- end }}
 
 {{/* SMTP_USERNAME and SMTP_PASSWORD, for the mailer, when the relay needs AUTH. */}}
