@@ -15,6 +15,7 @@ import signal
 import sys
 from collections.abc import Sequence
 
+import structlog
 import uvloop
 from aiokafka import AIOKafkaConsumer
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
@@ -23,10 +24,13 @@ from opentelemetry.instrumentation.utils import unwrap
 from envsettings import SettingsError
 from mailer.consumer import MailConsumer
 from mailer.dlq_replay import parse_replay_args, replay_dead_letters
+from mailer.helper_tasks import HelperTaskDiedError
 from mailer.settings import MailerSettings, get_settings
 from mailer.side_server import ReadinessCheck, SideServer
 from telemetry import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
+
+log = structlog.get_logger(__name__)
 
 
 async def serve(settings: MailerSettings) -> None:
@@ -80,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(serve(settings))
+    except HelperTaskDiedError as exc:
+        # Logged with its traceback when it died; a non-zero exit gets the pod restarted.
+        log.error("mailer stopped after a failure", reason=str(exc))  # noqa: TRY400 -- see above
+        raise SystemExit(1) from None
     finally:
         shutdown_tracing(provider)
 

@@ -22,6 +22,7 @@ from mailer.consumer_lag import ConsumerLag
 from mailer.dead_letters import DeadLetterPublisher
 from mailer.delivery import Delivery, DeliveryTools, Outcome, RetryPolicy
 from mailer.event_waits import wait_event
+from mailer.helper_tasks import HelperTasks
 from mailer.mail_templates import MailRenderer
 from mailer.partition_work import PartitionWork
 from mailer.rate_limit import SendRateLimiter
@@ -89,21 +90,18 @@ class MailConsumer:
         log.info("mailer stopped")
 
     async def _consume_until_stopped(self) -> None:
-        closing = asyncio.Event()
-        helpers = [
-            asyncio.create_task(self._commit_loop(closing), name="committer"),
-            asyncio.create_task(self.lag.run(closing), name="lag"),
-        ]
+        """Fetch until stopped, then drain; raise if a helper's death was the stop."""
+        helpers = HelperTasks(self.stopping)
+        helpers.start("committer", self._commit_loop)
+        helpers.start("lag", self.lag.run)
         try:
             await self._fetch_loop()
             abandoned = await self.work.drain(list(self.work.tasks), self.settings.drain_seconds)
             await self.work.commit()
             log.info("in-flight work drained", abandoned=abandoned)
         finally:
-            closing.set()
-            _, stuck = await asyncio.wait(helpers, timeout=_HELPER_STOP_SECONDS)
-            for helper in stuck:
-                helper.cancel()
+            await helpers.stop(_HELPER_STOP_SECONDS)
+        helpers.raise_if_died()
 
     async def _close(self) -> None:
         with contextlib.suppress(KafkaError):

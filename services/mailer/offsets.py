@@ -27,9 +27,15 @@ class PartitionProgress:
         self.oldest_timestamp_ms[offset] = timestamp_ms
 
     def finish(self, offset: int) -> None:
-        """Record that ``offset`` is done, and advance the committable point past the prefix."""
+        """Record that ``offset`` is done, and advance the committable point past the prefix.
+
+        An offset that is not in flight (finished already, or started before this
+        partition was revoked and assigned again) is ignored: counting it would make
+        :attr:`inflight` wrong and keep it in :attr:`finished` for good.
+        """
+        if self.oldest_timestamp_ms.pop(offset, None) is None:
+            return
         self.finished.add(offset)
-        self.oldest_timestamp_ms.pop(offset, None)
         while self.started and self.started[0] in self.finished:
             done = self.started.popleft()
             self.finished.discard(done)

@@ -53,8 +53,9 @@ class PartitionWork:
     def _done(self, partition: TopicPartition, offset: int, task: asyncio.Task[object]) -> None:
         metrics.INFLIGHT.dec()
         self.tasks.get(partition, set()).discard(task)
+        finished = _finished(task)  # also logs a crash of a revoked partition's task
         progress = self.progress.get(partition)
-        if progress is not None and _finished(task):
+        if progress is not None and finished:
             progress.finish(offset)
         self.finished.set()
         self.slot_freed.set()
@@ -71,7 +72,9 @@ class PartitionWork:
             log.warning("commit failed; will retry", error=repr(exc))
             return
         for partition, offset in offsets.items():
-            self.progress[partition].committed = offset
+            # A rebalance may have revoked (and forgotten) the partition during the commit.
+            if (progress := self.progress.get(partition)) is not None:
+                progress.committed = offset
 
     def _pending(self, partition: TopicPartition) -> int | None:
         progress = self.progress.get(partition)

@@ -44,6 +44,7 @@ class MailerUnderTest:
     port: int = field(default_factory=free_port)
     process: ServiceProcess | None = None
     restarts: int = 0
+    module: str = "mailer"
 
     @property
     def dlq(self) -> str:
@@ -63,7 +64,8 @@ class MailerUnderTest:
             **self.overrides,
         }
         self.restarts += 1
-        self.process = ServiceProcess("mailer", env, self.workdir / f"mailer-{self.restarts}.log")
+        log = self.workdir / f"mailer-{self.restarts}.log"
+        self.process = ServiceProcess(self.module, env, log)
         self.process.start()
         self.process.wait_for_log("partitions assigned", timeout=60)
         return self.process

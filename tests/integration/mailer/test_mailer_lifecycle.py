@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from mailer_harness import (
     MailerUnderTest,
+    committed_at_end,
     otp_mails,
     publish_mails,
+    received,
+    wait_for,
     wait_until_all_received,
 )
 
@@ -43,3 +47,26 @@ def test_a_clean_stop_exits_0_and_logs_no_error(mailer: MailerUnderTest, mail_co
     complaints = [r for r in at_stop if r.get("level") in {"error", "critical", "raw"}]
     assert complaints == []
     assert "Unclosed AIOKafkaConsumer" not in mailer.logs()
+
+
+@pytest.mark.parametrize("helper", ["committer", "lag"])
+def test_a_dying_helper_task_stops_the_mailer_with_an_error(
+    mailer: MailerUnderTest, helper: str
+) -> None:
+    """Issue 13 defect 5: a dead committer used to leave the process running, uncommitted."""
+    mailer.module = "faulty_mailer"
+    mailer.overrides |= {"FAULTY_HELPER": helper, "PYTHONPATH": str(Path(__file__).parent)}
+    mails = otp_mails(f"helper-{helper}", 10)
+    publish_mails(mailer.kafka, mailer.topic, mails)
+    process = mailer.start()
+    wait_for("the mailer to exit", lambda: process.exit_code() is not None, timeout=30)
+    assert process.exit_code() == 1
+    records = _log_records(mailer.logs())
+    [death] = [r for r in records if r["event"] == "helper task died; stopping the mailer"]
+    assert death["level"] == "error"
+    assert death["task"] == helper
+    assert "mailer stopped after a failure" in [r["event"] for r in records]
+    # It drained and committed on its way out, so a restart resends nothing it finished.
+    offsets = committed_at_end(mailer.kafka, mailer.topic, mailer.group)
+    finished = sum(received(mailer.sink, {mail.email for mail in mails}).values())
+    assert sum(committed for committed, _ in offsets.values()) == finished
