@@ -242,7 +242,7 @@ data:
 """
 
 
-def _notes(tmp_path: Path, scenario: str) -> str:
+def _notes(tmp_path: Path, scenario: str, *extra: str) -> str:
     chart = tmp_path / "reelmail"
     shutil.copytree(CHART_DIR, chart)
     notes = (chart / "templates" / "NOTES.txt").read_text(encoding="utf-8")
@@ -250,7 +250,7 @@ def _notes(tmp_path: Path, scenario: str) -> str:
     (chart / "templates" / "_notes_under_test.tpl").write_text(wrapped, encoding="utf-8")
     (chart / "templates" / "notes-under-test.yaml").write_text(NOTES_PROBE, encoding="utf-8")
     args = ["template", "shop", str(chart), "--show-only", "templates/notes-under-test.yaml"]
-    result = helm(*args, *scenario_args(scenario))
+    result = helm(*args, *scenario_args(scenario), *extra)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)["data"]["notes"]
 
@@ -364,3 +364,10 @@ def test_two_renders_give_the_same_secret_and_pod_checksums(scenario):
         return (*checksums, yaml.safe_dump(of_kind(manifests, "Secret")))
 
     assert rendered() == rendered()
+
+
+def test_notes_warn_when_an_ingress_has_no_trusted_proxies(tmp_path):
+    assert "movies.trustedProxies" not in _notes(tmp_path / "everything", "everything")
+    chart = tmp_path / "ingress-only"
+    notes = _notes(chart, "minimal", "--set", "movies.ingress.enabled=true")
+    assert "WARNING: the Ingress is on but movies.trustedProxies is empty" in notes
