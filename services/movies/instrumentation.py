@@ -15,7 +15,9 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-UNTRACED_PATHS = ["/metrics", "/healthz", "/readyz"]
+# Probes and the scrape: neither traced nor counted as API traffic. Anchored, because
+# Litestar searches the path for these patterns.
+OPERATIONS_PATHS = ["^/metrics$", "^/healthz$", "^/readyz$"]
 
 
 def route_span_details(scope: Scope) -> tuple[str, dict[str, Any]]:
@@ -31,7 +33,7 @@ def opentelemetry_plugin() -> OpenTelemetryPlugin:
     return OpenTelemetryPlugin(
         OpenTelemetryConfig(
             scope_span_details_extractor=route_span_details,
-            exclude=UNTRACED_PATHS,
+            exclude=OPERATIONS_PATHS,
             exclude_spans=["receive", "send"],
         )
     )
