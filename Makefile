@@ -50,8 +50,14 @@ test-integration: sync system-deps ## integration tests only (real broker, real 
 test: sync system-deps lint $(CHECKS) ## everything CI runs: lint, static checks, all tests
 	$(PYTEST) tests --ignore=tests/deploy
 
+# GNU make passes SIGTERM on to a recipe but not SIGINT (it expects the terminal to have
+# sent that to the whole process group), and waits for the recipe meanwhile: a SIGINT to
+# make's PID alone would stop nothing. So the stack is not a recipe: $(shell) starts it
+# as make's own child when the recipe is expanded. make then exits at once on SIGINT or
+# SIGTERM, and the stack, seeing its parent gone, stops every part (devstack.local_stack).
+# Its output goes to stderr, since $(shell) captures stdout.
 run: sync system-deps ## the whole system on this machine; Ctrl-C stops it
-	$(UV) run --frozen python -m devstack
+	@$(shell exec $(CURDIR)/.venv/bin/python -m devstack >&2)exit $(.SHELLSTATUS)
 
 clean: ## remove the local stack's state and caches in the work tree
 	rm -rf .run .pytest_cache .mypy_cache .ruff_cache
