@@ -17,6 +17,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard
 
 from grafana.catalog import dashboards
+from grafana.chart_schema import SCHEMA_PATH, values_schema
 from grafana.rules_files import helm_rules, plain_rules, threshold_defaults
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -34,8 +35,13 @@ def dashboard_json(model: dashboard.Dashboard) -> str:
 
 
 def rendered_files() -> dict[str, str]:
-    """Every generated file's repository-relative path and its exact text."""
+    """Every generated file's repository-relative path and its exact text.
+
+    values.schema.json is the committed schema with the subtrees the rules define
+    rewritten (grafana/chart_schema.py); the rest of it is written by hand.
+    """
     files = {path: render() for path, render in RULE_FILES.items()}
+    files[SCHEMA_PATH] = values_schema(REPO_ROOT)
     for model in dashboards():
         text = dashboard_json(model)
         for directory in DASHBOARD_DIRS:

@@ -46,21 +46,27 @@ def _with(matchers: str, extra: str) -> str:
     return "{" + joined + "}" if joined else ""
 
 
-def delivered_in_time_ratio(window: str, matchers: str = "") -> str:
-    """PromQL for the SLI: the share of codes mailed within 30 s over ``window``.
+def good_rate(window: str, matchers: str = "") -> str:
+    """PromQL for codes per second mailed within 30 s, averaged over ``window``."""
+    good = f"mailer_delivery_latency_seconds_bucket{_with(matchers, GOOD_BUCKET_MATCHER)}"
+    return f"sum by (namespace) (rate({good}[{window}]))"
+
+
+def events_rate(window: str, matchers: str = "") -> str:
+    """PromQL for codes per second that reached an outcome (mailed, expired, given up).
 
     Bad outcomes are added to the histogram's count with ``or`` (their series carry a
     ``result`` label the histogram lacks), so a mailer that never expired a code still
-    yields a ratio instead of an empty vector.
+    yields a rate instead of an empty vector.
     """
-    good = f"mailer_delivery_latency_seconds_bucket{_with(matchers, GOOD_BUCKET_MATCHER)}"
     delivered = f"mailer_delivery_latency_seconds_count{_with(matchers, '')}"
     failed = f"mailer_emails_total{_with(matchers, BAD_RESULTS_MATCHER)}"
-    return (
-        f"sum by (namespace) (rate({good}[{window}]))\n"
-        f"/\n"
-        f"sum by (namespace) (rate({delivered}[{window}]) or rate({failed}[{window}]))"
-    )
+    return f"sum by (namespace) (rate({delivered}[{window}]) or rate({failed}[{window}]))"
+
+
+def delivered_in_time_ratio(window: str, matchers: str = "") -> str:
+    """PromQL for the SLI: the share of codes mailed within 30 s over ``window``."""
+    return f"{good_rate(window, matchers)}\n/\n{events_rate(window, matchers)}"
 
 
 def error_ratio(window: str, matchers: str = "") -> str:
@@ -71,3 +77,22 @@ def error_ratio(window: str, matchers: str = "") -> str:
 def recorded_error_ratio(window: str) -> str:
     """Name of the recording rule holding :func:`error_ratio` for ``window``."""
     return f"namespace:otp_delivery_error_ratio:rate{window}"
+
+
+RECORDED_GOOD_RATE: Final = "namespace:otp_delivery_good:rate5m"
+RECORDED_EVENTS_RATE: Final = "namespace:otp_delivery_events:rate5m"
+BUDGET_EVALUATION_INTERVAL: Final = "5m"
+
+
+def period_error_ratio(selector: str = "") -> str:
+    """PromQL for the error ratio over the whole SLO period, from the 5-minute rates.
+
+    A raw 30-day ``rate`` over histogram buckets reads every sample of the period on
+    each evaluation; summing the recorded 5-minute rates reads one series per outcome,
+    and a slow group (every 5 minutes) is plenty for a 30-day figure.
+    """
+    period = SLO_PERIOD
+    return (
+        f"1 - (\n  sum_over_time({RECORDED_GOOD_RATE}{selector}[{period}])\n"
+        f"  /\n  sum_over_time({RECORDED_EVENTS_RATE}{selector}[{period}])\n)"
+    )

@@ -8,24 +8,41 @@ so the alert resets soon after a fix).
 from __future__ import annotations
 
 from grafana import otp_slo
+from grafana import rule_selectors as select
 from grafana.otp_slo import BurnRateWindow
 from grafana.rule_dialects import RuleDialect
 from grafana.rule_model import AlertRule, RecordingRule, Severity
 from grafana.thresholds import OTP_DELIVERY_SLO_OBJECTIVE
 
 
-def recording_rules() -> tuple[RecordingRule, ...]:
-    """Record the error ratio over every window an alert or the SLO dashboard reads."""
-    return tuple(
-        RecordingRule(otp_slo.recorded_error_ratio(window), otp_slo.error_ratio(window))
+def recording_rules(d: RuleDialect) -> tuple[RecordingRule, ...]:
+    """Record the error ratio over every window an alert or the SLO dashboard reads.
+
+    The 5-minute good and total rates are recorded too: the period's error ratio is
+    summed from them (:func:`budget_rules`).
+    """
+    mailer = select.mailer(d)
+    ratios = tuple(
+        RecordingRule(otp_slo.recorded_error_ratio(window), otp_slo.error_ratio(window, mailer))
         for window in otp_slo.ERROR_RATIO_WINDOWS
+    )
+    return (
+        RecordingRule(otp_slo.RECORDED_GOOD_RATE, otp_slo.good_rate("5m", mailer)),
+        RecordingRule(otp_slo.RECORDED_EVENTS_RATE, otp_slo.events_rate("5m", mailer)),
+        *ratios,
     )
 
 
-def _burning(window: BurnRateWindow, budget: str) -> str:
+def budget_rules(d: RuleDialect) -> tuple[RecordingRule, ...]:
+    """Record the error ratio over the 30-day period, which the budget panel reads."""
+    period = otp_slo.recorded_error_ratio(otp_slo.SLO_PERIOD)
+    return (RecordingRule(period, otp_slo.period_error_ratio(select.recorded(d))),)
+
+
+def _burning(window: BurnRateWindow, budget: str, selector: str) -> str:
     """Require both windows to burn faster than ``window.factor`` times sustainable."""
-    long_ratio = otp_slo.recorded_error_ratio(window.long)
-    short_ratio = otp_slo.recorded_error_ratio(window.short)
+    long_ratio = otp_slo.recorded_error_ratio(window.long) + selector
+    short_ratio = otp_slo.recorded_error_ratio(window.short) + selector
     return (
         f"(\n  {long_ratio} / {budget} > {window.factor:g}\n"
         f"and\n  {short_ratio} / {budget} > {window.factor:g}\n)"
@@ -40,7 +57,7 @@ def _budget_burn(
     budget = f"(1 - {objective})"
     return AlertRule(
         alert="OtpDeliveryErrorBudgetBurn",
-        expr="\nor\n".join(_burning(window, budget) for window in windows),
+        expr="\nor\n".join(_burning(window, budget, select.recorded(d)) for window in windows),
         for_=for_,
         severity=severity,
         service="mailer",
@@ -56,7 +73,7 @@ def _budget_burn(
 def slo_rules(d: RuleDialect) -> tuple[AlertRule | RecordingRule, ...]:
     """List recording rules first: Prometheus evaluates a group's rules in order."""
     return (
-        *recording_rules(),
+        *recording_rules(d),
         _budget_burn(d, "critical", otp_slo.PAGE_WINDOWS, "2m"),
         _budget_burn(d, "warning", otp_slo.TICKET_WINDOWS, "15m"),
     )

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Literal
 
-RUNBOOK_BASE_URL: Final = "https://github.com/reelmail/reelmail/blob/main/docs/runbooks/"
+from grafana.rule_dialects import RUNBOOK_BASE_URL
 
 Severity = Literal["warning", "critical"]
 RuleDocument = dict[str, str | dict[str, str]]
+GroupDocument = dict[str, str | list[RuleDocument]]
 
 
 def runbook_slug(alert: str) -> str:
@@ -32,17 +33,23 @@ class AlertRule:
     summary: str
     description: str
     for_: str = ""
+    scope_labels: tuple[tuple[str, str], ...] = ()
+    runbook_base: str = RUNBOOK_BASE_URL
 
     def document(self) -> RuleDocument:
         """Spell the rule as Prometheus' rules file does, keys in a stable order."""
         rule: RuleDocument = {"alert": self.alert, "expr": self.expr}
         if self.for_:
             rule["for"] = self.for_
-        rule["labels"] = {"severity": self.severity, "service": self.service}
+        rule["labels"] = {
+            "severity": self.severity,
+            "service": self.service,
+            **dict(self.scope_labels),
+        }
         rule["annotations"] = {
             "summary": self.summary,
             "description": self.description,
-            "runbook_url": f"{RUNBOOK_BASE_URL}{runbook_slug(self.alert)}.md",
+            "runbook_url": f"{self.runbook_base}{runbook_slug(self.alert)}.md",
         }
         return rule
 
@@ -65,7 +72,19 @@ class RuleGroup:
 
     name: str
     rules: tuple[AlertRule | RecordingRule, ...]
+    interval: str = ""
+    condition: str = ""
 
-    def document(self) -> dict[str, str | list[RuleDocument]]:
-        """Spell the group as Prometheus' rules file does."""
-        return {"name": self.name, "rules": [rule.document() for rule in self.rules]}
+    def document(self) -> GroupDocument:
+        """Spell the group as Prometheus' rules file does.
+
+        ``condition`` is not Prometheus': the chart template reads it to drop the group
+        (for example KEDA's, without KEDA) and removes it from the PrometheusRule.
+        """
+        group: GroupDocument = {"name": self.name}
+        if self.interval:
+            group["interval"] = self.interval
+        if self.condition:
+            group["condition"] = self.condition
+        group["rules"] = [rule.document() for rule in self.rules]
+        return group

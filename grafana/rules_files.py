@@ -13,6 +13,7 @@ import yaml
 
 from grafana.alert_rules import rule_groups
 from grafana.rule_dialects import HELM_VALUES_PATH, HelmDialect, PlainDialect, RuleDialect
+from grafana.rule_model import GroupDocument
 from grafana.thresholds import ALL_THRESHOLDS, format_number
 
 GENERATED_BY: Final = (
@@ -33,9 +34,14 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _BlockDumper.add_representer(str, _represent_str)
 
 
+def rules_document(dialect: RuleDialect) -> dict[str, list[GroupDocument]]:
+    """Build the ``groups:`` document for one dialect, as Prometheus' rules file spells it."""
+    return {"groups": [group.document() for group in rule_groups(dialect)]}
+
+
 def _rules_text(dialect: RuleDialect) -> str:
     """Dump the ``groups:`` document for one dialect."""
-    document = {"groups": [group.document() for group in rule_groups(dialect)]}
+    document = rules_document(dialect)
     return yaml.dump(document, Dumper=_BlockDumper, sort_keys=False, allow_unicode=True, width=4096)
 
 

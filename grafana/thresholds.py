@@ -8,7 +8,17 @@ both in one table means the two files cannot disagree about what a key means.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
+
+# What values a threshold may take: any count or duration (>= 0), a share (0 to 1), an
+# objective (strictly between 0 and 1: its error budget divides), whole minutes (>= 1).
+Bounds = Literal["non-negative", "ratio", "objective", "minutes"]
+_SCHEMAS: Final[dict[Bounds, dict[str, object]]] = {
+    "non-negative": {"type": "number", "minimum": 0},
+    "ratio": {"type": "number", "minimum": 0, "maximum": 1},
+    "objective": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "minutes": {"type": "integer", "minimum": 1},
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +28,11 @@ class Threshold:
     key: str
     default: float
     meaning: str
+    bounds: Bounds = "non-negative"
+
+    def schema(self) -> dict[str, object]:
+        """Give the JSON schema the chart's values.schema.json holds for this key."""
+        return {**_SCHEMAS[self.bounds], "description": self.meaning}
 
 
 CONSUMER_LAG_SECONDS_WARNING: Final = Threshold(
@@ -36,13 +51,19 @@ CONSUMER_LAG_GROWTH_PER_MINUTE: Final = Threshold(
     "consumerLagGrowthPerMinute", 1, "sustained lag growth, records per minute, over 10 minutes"
 )
 SEND_FAILURE_RATIO_WARNING: Final = Threshold(
-    "sendFailureRatioWarning", 0.1, "share of SMTP attempts that failed over 5 minutes"
+    "sendFailureRatioWarning",
+    0.1,
+    "share of SMTP attempts that failed over 5 minutes",
+    bounds="ratio",
 )
 DEAD_LETTERS_WARNING: Final = Threshold(
     "deadLettersWarning", 0, "records dead-lettered in 10 minutes above which to warn"
 )
 PUBLISH_FAILURE_RATIO_WARNING: Final = Threshold(
-    "publishFailureRatioWarning", 0.05, "share of movies' Kafka publishes that failed"
+    "publishFailureRatioWarning",
+    0.05,
+    "share of movies' Kafka publishes that failed",
+    bounds="ratio",
 )
 OUTBOX_OLDEST_AGE_SECONDS_WARNING: Final = Threshold(
     "outboxOldestAgeSecondsWarning", 60, "age in seconds of the oldest unpublished outbox row"
@@ -51,13 +72,39 @@ OUTBOX_OLDEST_AGE_SECONDS_CRITICAL: Final = Threshold(
     "outboxOldestAgeSecondsCritical", 300, "age in seconds of the oldest unpublished outbox row"
 )
 HTTP_ERROR_RATIO_WARNING: Final = Threshold(
-    "httpErrorRatioWarning", 0.05, "share of movies API responses that were 5xx (warning)"
+    "httpErrorRatioWarning",
+    0.05,
+    "share of movies API responses that were 5xx (warning)",
+    bounds="ratio",
 )
 HTTP_ERROR_RATIO_CRITICAL: Final = Threshold(
-    "httpErrorRatioCritical", 0.25, "share of movies API responses that were 5xx (critical)"
+    "httpErrorRatioCritical",
+    0.25,
+    "share of movies API responses that were 5xx (critical)",
+    bounds="ratio",
+)
+SMTP_CONNECTION_FAILURES_WARNING: Final = Threshold(
+    "smtpConnectionFailuresWarning",
+    0,
+    "failed connections to the relay (unreachable, timeout, TLS) in 5 minutes above which to warn",
+)
+KEDA_SCALER_ERRORS_WARNING: Final = Threshold(
+    "kedaScalerErrorsWarning", 0, "KEDA errors reading the mailer's lag in 5 minutes (warning)"
+)
+HTTP_LATENCY_P95_SECONDS_WARNING: Final = Threshold(
+    "httpLatencyP95SecondsWarning", 1, "95th percentile of movies API request time, seconds"
+)
+NO_MESSAGE_PRODUCED_MINUTES: Final = Threshold(
+    "noMessageProducedMinutes",
+    60,
+    "minutes without a record written to the codes topic",
+    bounds="minutes",
 )
 OTP_DELIVERY_SLO_OBJECTIVE: Final = Threshold(
-    "otpDeliverySloObjective", 0.99, "share of one-time codes to mail within 30 s (30 days)"
+    "otpDeliverySloObjective",
+    0.99,
+    "share of one-time codes to mail within 30 s (30 days)",
+    bounds="objective",
 )
 
 ALL_THRESHOLDS: Final = (
@@ -68,11 +115,15 @@ ALL_THRESHOLDS: Final = (
     CONSUMER_LAG_GROWTH_PER_MINUTE,
     SEND_FAILURE_RATIO_WARNING,
     DEAD_LETTERS_WARNING,
+    SMTP_CONNECTION_FAILURES_WARNING,
+    KEDA_SCALER_ERRORS_WARNING,
     PUBLISH_FAILURE_RATIO_WARNING,
     OUTBOX_OLDEST_AGE_SECONDS_WARNING,
     OUTBOX_OLDEST_AGE_SECONDS_CRITICAL,
     HTTP_ERROR_RATIO_WARNING,
     HTTP_ERROR_RATIO_CRITICAL,
+    HTTP_LATENCY_P95_SECONDS_WARNING,
+    NO_MESSAGE_PRODUCED_MINUTES,
     OTP_DELIVERY_SLO_OBJECTIVE,
 )
 

@@ -36,7 +36,8 @@ helm-check: sync $(HELM) ## lint + render the Helm chart for every values scenar
 	done
 	$(PYTEST) tests/deploy/test_chart_schemas.py tests/deploy/test_chart_policies.py \
 	  tests/deploy/test_chart_monitoring.py tests/deploy/test_chart_values.py \
-	  tests/deploy/test_chart_trusted_proxies.py tests/deploy/test_chart_helm_test.py -q
+	  tests/deploy/test_chart_trusted_proxies.py tests/deploy/test_chart_helm_test.py \
+	  tests/deploy/test_chart_alert_rules.py -q
 
 compose-check: sync ## validate the compose stack and the Dockerfile statically (no Docker)
 	scripts/install-prometheus.sh  # promtool checks the compose Prometheus config

@@ -8,7 +8,7 @@ import re
 
 import pytest
 import yaml
-from chart_rendering import CHART_DIR, SCENARIOS, of_kind, pod_spec, render
+from chart_rendering import CHART_DIR, NAMESPACE, RELEASE, SCENARIOS, of_kind, pod_spec, render
 from contributed_files import (
     CHART_RULES,
     CHART_THRESHOLDS,
@@ -16,6 +16,9 @@ from contributed_files import (
     RULES_FILE,
     require,
 )
+
+from grafana.rule_dialects import PlainDialect
+from grafana.rules_files import rules_document
 
 OPTIONAL_KINDS = {
     "Ingress",
@@ -43,12 +46,43 @@ def test_optional_features_are_off_by_default():
     )
 
 
-def test_prometheus_rule_groups_equal_the_rules_file_with_default_values():
-    rules_file = require(RULES_FILE)[0]
+def _release_rules(**settings: str) -> list[dict]:
+    """The groups grafana/ writes for this test's release, in the plain dialect."""
+    scope = {"namespace": NAMESPACE, "scaledObject": f"{RELEASE}-reelmail-mailer", **settings}
+    return rules_document(PlainDialect(scope))["groups"]
+
+
+def test_prometheus_rule_is_the_rules_file_scoped_to_the_release():
+    require(RULES_FILE)
     require(CHART_RULES)
     (rule,) = of_kind(render("default", "--set", "prometheusRule.enabled=true"), "PrometheusRule")
-    expected = yaml.safe_load(rules_file.read_text(encoding="utf-8"))["groups"]
+    expected = [g for g in _release_rules() if g["name"] != "reelmail-mailer-autoscaling"]
     assert rule["spec"]["groups"] == expected
+
+
+def test_prometheus_rule_takes_the_consumer_group_topic_jobs_and_keda():
+    require(CHART_RULES)
+    flags = {
+        "mailer.consumerGroup": "otp-mailer",
+        "kafka.topic": "codes.v2",
+        "prometheusRule.jobs.mailer": "reelmail-mailer",
+        "prometheusRule.jobs.movies": "reelmail-movies",
+        "prometheusRule.kafkaExporterMatchers": 'cluster="prod"',
+        "mailer.keda.enabled": "true",
+    }
+    args = ["--set", "prometheusRule.enabled=true"]
+    for key, value in flags.items():
+        args += ["--set-string" if key.endswith("Matchers") else "--set", f"{key}={value}"]
+    (rule,) = of_kind(render("default", *args), "PrometheusRule")
+    expected = _release_rules(
+        consumerGroup="otp-mailer",
+        topic="codes.v2",
+        mailerJob="reelmail-mailer",
+        moviesJob="reelmail-movies",
+        kafkaExporterMatchers=', cluster="prod"',
+    )
+    assert rule["spec"]["groups"] == expected
+    assert 'consumergroup="mailer"' not in yaml.safe_dump(rule)
 
 
 def test_a_threshold_override_reaches_the_rule():

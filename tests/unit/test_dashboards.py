@@ -14,7 +14,9 @@ import yaml
 from grafana.generate import DASHBOARD_DIRS, REPO_ROOT, rendered_files
 from grafana.panel_queries import PanelQuery, panel_queries
 
-DASHBOARD_FILES = sorted(path for path in rendered_files() if path.endswith(".json"))
+DASHBOARD_FILES = sorted(
+    path for path in rendered_files() if path.endswith(".json") and "/dashboards/" in path
+)
 UIDS = ("reelmail-mailer", "reelmail-movies", "reelmail-otp-slo")
 REQUIRED_VARIABLES = {"datasource", "namespace", "job", "topic"}
 DATASOURCE_UID = "${datasource}"
