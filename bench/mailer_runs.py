@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final, Literal
 
+from bench.prefill import SEAL_SETTINGS
 from bench.smtp_servers import CountingSink, SelfSignedCertificate, TlsTunnel
 from devstack.errors import HarnessError
 from devstack.otlp_receiver import OtlpReceiver
@@ -140,6 +141,7 @@ class MailerBench:
             "LOG_LEVEL": "info",
             "OTEL_SERVICE_NAME": "mailer",
             "OTEL_TRACES_SAMPLER": "always_on",
+            **SEAL_SETTINGS,
         }
         if case.profile_to is not None:
             env["BENCH_PROFILE_OUT"] = str(case.profile_to)

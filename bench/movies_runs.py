@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from bench.load_generator import LoadResult
+from bench.prefill import SEAL_SETTINGS
 from devstack.errors import HarnessError
 from devstack.otlp_receiver import OtlpReceiver
 from devstack.ports import free_port
@@ -126,6 +127,7 @@ class ApiBench:
             "LOG_LEVEL": "info",
             "OTEL_SERVICE_NAME": "movies",
             "OTEL_TRACES_SAMPLER": "always_on",
+            **SEAL_SETTINGS,
         }
         return {**env, **_tracing_env(self.receiver, telemetry=case.telemetry)}
 

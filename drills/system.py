@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from devstack.errors import HarnessError
 from devstack.ports import free_port
+from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from drills.infrastructure import Infrastructure
 from drills.mail_sinks import open_sink
@@ -130,12 +131,13 @@ def _assemble(
         secrets.token_urlsafe(SECRET_BYTES),
         secrets.token_urlsafe(SECRET_BYTES),
     )
+    seal = seal_settings()
     movies_env = _movies_env(broker, place.topic, database_url, otp_secret, jwt_secret)
-    movies_env |= _tracing_env(settings.telemetry)
+    movies_env |= _tracing_env(settings.telemetry) | seal
     credentials = settings.telemetry.smtp if settings.telemetry else None
     sink = open_sink(place.workdir / "mail", free_port(), credentials)
     group = f"drills-{place.number}-{place.tag}"
-    mailer_env = _mailer_env(broker, place.topic, group, sink.port, settings)
+    mailer_env = _mailer_env(broker, place.topic, group, sink.port, settings) | seal
     movies = [
         _movies(f"movies-{chr(97 + i)}", movies_env | dict(extra), place.workdir)
         for i, extra in enumerate(layout.movies)

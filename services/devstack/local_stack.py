@@ -17,7 +17,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,8 +28,9 @@ import structlog
 from devstack.errors import HarnessError
 from devstack.kafka_broker import KafkaBroker
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
-from mailcontract import DEFAULT_TOPIC, dead_letter_topic
+from mailcontract import DEFAULT_TOPIC, dead_letter_topic, generate_key
 from telemetry import configure_logging
 
 log = structlog.get_logger(__name__)
@@ -42,6 +43,10 @@ _LOCK_WAIT_SECONDS = 60.0
 
 class StopRequestedError(Exception):
     """A signal (or the parent's death) asked the stack to stop while it was starting."""
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,10 +95,14 @@ class StackLayout:
         """Return the per-checkout token key, kept so sessions survive restarts of the stack."""
         return self._kept_secret("jwt-secret")
 
-    def _kept_secret(self, name: str) -> str:
+    def seal_settings(self) -> dict[str, str]:
+        """Return the mail keyring, kept so sealed rows and records still open after a restart."""
+        return seal_settings(self._kept_secret("mail-seal-key", generate_key))
+
+    def _kept_secret(self, name: str, make: Callable[[], str] = _token) -> str:
         path = self.root / name
         if not path.exists():
-            path.write_text(secrets.token_urlsafe(48))
+            path.write_text(make())
             path.chmod(0o600)
         return path.read_text().strip()
 
@@ -191,7 +200,11 @@ def _start_services(
     stack: ExitStack,
     stop: threading.Event,
 ) -> list[ServiceProcess]:
-    common = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap, "MAIL_TOPIC": DEFAULT_TOPIC}
+    common = {
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "MAIL_TOPIC": DEFAULT_TOPIC,
+        **layout.seal_settings(),
+    }
     movies = ServiceProcess(
         "movies",
         {

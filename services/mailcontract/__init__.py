@@ -1,8 +1,8 @@
 """The message contract the movie service and the mailer both speak.
 
-One place defines the topic, the headers, the v1 JSON schema, the legacy bare
-``{"email", "code"}`` form of the original producer, and the reasons a record is
-refused, so the two sides cannot drift apart.
+One place defines the topic, the headers, the v2 JSON schema with its sealed code and
+the keyring that seals it, the clear v1 and legacy bare ``{"email", "code"}`` forms of
+older producers, and the reasons a record is refused, so the two sides cannot drift apart.
 """
 
 from mailcontract.addresses import InvalidAddressError, normalize_address
@@ -16,12 +16,14 @@ from mailcontract.otp_message import (
     decode_otp_mail,
     encode_otp_mail,
 )
+from mailcontract.sealing import Keyring, generate_key
 from mailcontract.topics import (
     CONTENT_TYPE,
     DEFAULT_TOPIC,
     HEADER_CONTENT_TYPE,
     HEADER_MESSAGE_TYPE,
     MESSAGE_TYPE_OTP_V1,
+    MESSAGE_TYPE_OTP_V2,
     dead_letter_topic,
 )
 
@@ -31,7 +33,9 @@ __all__ = [
     "HEADER_CONTENT_TYPE",
     "HEADER_MESSAGE_TYPE",
     "MESSAGE_TYPE_OTP_V1",
+    "MESSAGE_TYPE_OTP_V2",
     "InvalidAddressError",
+    "Keyring",
     "Locale",
     "OtpMail",
     "PoisonMessageError",
@@ -41,5 +45,6 @@ __all__ = [
     "dead_letter_topic",
     "decode_otp_mail",
     "encode_otp_mail",
+    "generate_key",
     "normalize_address",
 ]

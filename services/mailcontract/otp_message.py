@@ -1,4 +1,11 @@
-"""The one-time-code mail message: v1 schema, legacy form, and why a record is refused."""
+"""The one-time-code mail message: v2 (sealed), v1 and legacy (clear), and why a record is refused.
+
+Movies writes v2 only: the v1 fields with the code replaced by ``kid`` (the key id) and
+``sealed_code`` (see :mod:`mailcontract.sealing`). The mailer still reads v1 and the
+legacy bare ``{"email", "code"}``, which carry the code in clear by definition: they are
+what producers older than the seal write, during a rolling upgrade (consumer first, see
+docs/architecture.md) and in dead letters replayed from before it.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,16 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from mailcontract.addresses import InvalidAddressError, normalize_address
 
-SCHEMA_VERSION: Final = 1
+if TYPE_CHECKING:  # sealing raises this module's errors, so it cannot be imported here
+    from mailcontract.sealing import Keyring
+
+SCHEMA_VERSION: Final = 2
+CLEAR_VERSION: Final = 1
+_SEALED_FIELDS: Final = ("id", "email", "purpose", "locale", "issued_at", "expires_at", "kid")
 MAX_VALUE_BYTES: Final = 16 * 1024
 _CODE_PATTERN: Final = re.compile(r"[0-9A-Za-z]{4,32}")
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
@@ -46,6 +58,9 @@ class PoisonReason(StrEnum):
     CONTROL_CHARS = "control_chars"
     BAD_ADDRESS = "bad_address"
     BAD_CODE = "bad_code"
+    UNKNOWN_KEY = "unknown_key"
+    RETIRED_KEY = "retired_key"
+    BROKEN_SEAL = "broken_seal"
 
 
 class PoisonMessageError(ValueError):
@@ -69,7 +84,10 @@ class RecordPosition:
 
 @dataclass(frozen=True, slots=True)
 class OtpMail:
-    """A request to mail one code to one address. ``repr`` never shows the secret parts."""
+    """A request to mail one code to one address. ``repr`` never shows the secret parts.
+
+    ``sealed`` says the code arrived sealed (v2); False for the clear v1 and legacy forms.
+    """
 
     id: str
     email: str = field(repr=False)
@@ -79,32 +97,52 @@ class OtpMail:
     issued_at: datetime | None = None
     expires_at: datetime | None = None
     legacy: bool = False
+    sealed: bool = False
 
 
-def encode_otp_mail(mail: OtpMail) -> bytes:
-    """Serialise to the v1 wire format (UTF-8 JSON)."""
+def encode_otp_mail(mail: OtpMail, keyring: Keyring) -> bytes:
+    """Serialise to the v2 wire format (UTF-8 JSON), the code sealed under the active key.
+
+    The code never reaches the JSON in clear: this is the only encoder of the contract.
+    """
+    if mail.issued_at is None or mail.expires_at is None:
+        msg = "a sealed mail request needs its issue and expiry times"
+        raise ValueError(msg)
     body: dict[str, Any] = {
         "v": SCHEMA_VERSION,
         "id": mail.id,
         "email": mail.email,
-        "code": mail.code,
         "purpose": mail.purpose.value,
         "locale": mail.locale.value,
-        "issued_at": mail.issued_at.isoformat() if mail.issued_at else None,
-        "expires_at": mail.expires_at.isoformat() if mail.expires_at else None,
+        "issued_at": mail.issued_at.isoformat(),
+        "expires_at": mail.expires_at.isoformat(),
+        "kid": keyring.active,
     }
+    body["kid"], body["sealed_code"] = keyring.seal(mail.code, seal_context(body))
     return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def decode_otp_mail(value: bytes | None, position: RecordPosition) -> OtpMail:
-    """Parse a record value in v1 or legacy form, or say exactly why it is poison."""
+def seal_context(body: dict[str, Any]) -> bytes:
+    """Build the seal's associated data: every other field of the message, exactly as sent.
+
+    Changing the id, the recipient, the expiry (or any other field) of a sealed message
+    breaks its seal; the mailer dead-letters it instead of mailing the code elsewhere.
+    """
+    values = [f"reelmail.otp.v{SCHEMA_VERSION}", *(body.get(key) for key in _SEALED_FIELDS)]
+    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def decode_otp_mail(value: bytes | None, position: RecordPosition, keyring: Keyring) -> OtpMail:
+    """Parse a record value in v2, v1 or legacy form, or say exactly why it is poison."""
     body = _parse_object(value)
     _refuse_control_characters(body)
     if "v" not in body and set(body) == _LEGACY_KEYS:
         return _legacy(body, position)
-    if body.get("v") != SCHEMA_VERSION:
-        raise PoisonMessageError(PoisonReason.BAD_VERSION, "unsupported schema version")
-    return _v1(body)
+    if body.get("v") == SCHEMA_VERSION:
+        return _v2(body, keyring)
+    if body.get("v") == CLEAR_VERSION:
+        return _v1(body)
+    raise PoisonMessageError(PoisonReason.BAD_VERSION, "unsupported schema version")
 
 
 def _parse_object(value: bytes | None) -> dict[str, Any]:
@@ -141,14 +179,27 @@ def _legacy(body: dict[str, Any], position: RecordPosition) -> OtpMail:
 
 
 def _v1(body: dict[str, Any]) -> OtpMail:
+    return _mail(body, _code(body), sealed=False)
+
+
+def _v2(body: dict[str, Any], keyring: Keyring) -> OtpMail:
+    for key in _SEALED_FIELDS:
+        _string(body, key)  # the seal covers these exact strings: all must be there
+    code = keyring.open(body["kid"], _string(body, "sealed_code"), seal_context(body))
+    return _mail(body, _checked_code(code), sealed=True)
+
+
+def _mail(body: dict[str, Any], code: str, *, sealed: bool) -> OtpMail:
+    """Validate the fields v1 and v2 share, around a code already checked."""
     return OtpMail(
         id=_uuid(body),
         email=_address(body),
-        code=_code(body),
+        code=code,
         purpose=_enum(Purpose, body, "purpose"),
         locale=_enum(Locale, body, "locale"),
         issued_at=_timestamp(body, "issued_at"),
         expires_at=_timestamp(body, "expires_at"),
+        sealed=sealed,
     )
 
 
@@ -167,7 +218,10 @@ def _address(body: dict[str, Any]) -> str:
 
 
 def _code(body: dict[str, Any]) -> str:
-    code = _string(body, "code")
+    return _checked_code(_string(body, "code"))
+
+
+def _checked_code(code: str) -> str:
     if not _CODE_PATTERN.fullmatch(code):
         raise PoisonMessageError(PoisonReason.BAD_CODE, "code must be 4-32 letters or digits")
     return code

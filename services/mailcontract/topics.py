@@ -9,6 +9,7 @@ HEADER_CONTENT_TYPE: Final = "content-type"
 HEADER_MESSAGE_TYPE: Final = "message-type"
 CONTENT_TYPE: Final = "application/json"
 MESSAGE_TYPE_OTP_V1: Final = "reelmail.otp.v1"
+MESSAGE_TYPE_OTP_V2: Final = "reelmail.otp.v2"
 
 
 def dead_letter_topic(topic: str) -> str:

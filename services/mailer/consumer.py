@@ -75,6 +75,7 @@ class MailConsumer:
                 max_attempts=settings.retry_max_attempts,
             ),
             group_id=settings.group_id,
+            keyring=settings.keyring,
         )
 
     async def run(self) -> None:

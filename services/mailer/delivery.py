@@ -22,7 +22,7 @@ from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
-from mailcontract import OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
+from mailcontract import Keyring, OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
 from mailer import metrics
 from mailer.dead_letters import DeadLetterPublisher
 from mailer.event_waits import wait_event
@@ -75,6 +75,7 @@ class DeliveryTools:
     rate_limit: SendRateLimiter
     retry: RetryPolicy
     group_id: str
+    keyring: Keyring
 
 
 class Delivery:
@@ -103,7 +104,9 @@ class Delivery:
     async def _process(self, record: ConsumerRecord[bytes, bytes], span: Span) -> Outcome:
         try:
             mail = decode_otp_mail(
-                record.value, RecordPosition(record.topic, record.partition, record.offset)
+                record.value,
+                RecordPosition(record.topic, record.partition, record.offset),
+                self._tools.keyring,
             )
         except PoisonMessageError as exc:
             _fail(span, exc)
@@ -111,6 +114,7 @@ class Delivery:
             await self._dead_letter(record, exc.reason, exc.detail)
             metrics.EMAILS.labels(result="invalid").inc()
             return Outcome.INVALID
+        metrics.CODE_FORMS.labels(form=_code_form(mail)).inc()
         span.set_attributes(
             {"messaging.message.id": mail.id, "mail.recipient.domain": recipient_domain(mail.email)}
         )
@@ -253,6 +257,13 @@ def _fail(span: Span, exc: Exception, reply_code: int | None = None) -> None:
         span.set_attribute("smtp.reply.code", reply_code)
     span.set_attribute("error.type", type(exc).__name__)
     span.set_status(Status(StatusCode.ERROR, mask_embedded_addresses(str(exc))[:200]))
+
+
+def _code_form(mail: OtpMail) -> str:
+    """How the code travelled: operators watch clear forms fall to 0 after an upgrade."""
+    if mail.sealed:
+        return "sealed"
+    return "clear_legacy" if mail.legacy else "clear_v1"
 
 
 def _expired(mail: OtpMail) -> bool:

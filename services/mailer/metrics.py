@@ -30,6 +30,11 @@ DEAD_LETTERS = Counter(
     "Records published to the dead-letter topic, by reason.",
     ["reason"],
 )
+CODE_FORMS = Counter(
+    "mailer_code_forms",
+    "Decoded records by how their code travelled: sealed (v2), or in clear (v1, legacy).",
+    ["form"],
+)
 DUPLICATES_SUPPRESSED = Counter(
     "mailer_duplicates_suppressed",
     "Records not sent because this process already sent their message id (TTL window).",
@@ -60,5 +65,7 @@ INFLIGHT = Gauge("mailer_inflight_messages", "Records being processed right now.
 # that has not happened yet is 0, not "no data".
 for _result in ("sent", "retried", "dead_lettered", "expired", "invalid"):
     EMAILS.labels(result=_result)
+for _form in ("sealed", "clear_v1", "clear_legacy"):
+    CODE_FORMS.labels(form=_form)
 for _reason in (*PoisonReason, "smtp_permanent", "retries_exhausted"):
     DEAD_LETTERS.labels(reason=str(_reason))

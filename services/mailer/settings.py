@@ -13,7 +13,7 @@ from envsettings import (
     read_int,
     read_str,
 )
-from mailcontract import DEFAULT_TOPIC, dead_letter_topic
+from mailcontract import DEFAULT_TOPIC, Keyring, dead_letter_topic
 
 SMTP_SECURITY = frozenset({"starttls", "tls", "plain"})
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
@@ -43,6 +43,7 @@ class MailerSettings:
     topic: str
     dead_letter_topic: str
     group_id: str
+    keyring: Keyring
     smtp: SmtpSettings
     retry_max_seconds: float
     retry_max_attempts: int
@@ -66,6 +67,7 @@ class MailerSettings:
             topic=topic,
             dead_letter_topic=read_str("MAILER_DLQ_TOPIC", dead_letter_topic(topic)),
             group_id=read_str("MAILER_GROUP_ID", "mailer"),
+            keyring=Keyring.from_env(sealing=False),
             smtp=_smtp_from_env(),
             retry_max_seconds=read_float("MAILER_RETRY_MAX_SECONDS", 30.0, minimum=0.1),
             retry_max_attempts=read_int("MAILER_RETRY_MAX_ATTEMPTS", 12, minimum=1),

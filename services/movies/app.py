@@ -27,6 +27,7 @@ from movies.health_routes import healthz, readyz
 from movies.housekeeping import Housekeeping
 from movies.instrumentation import instrument_engines, opentelemetry_plugin
 from movies.metrics_routes import MetricsController, prometheus_config
+from movies.outbox import MailRoute
 from movies.outbox_relay import OutboxRelay
 from movies.problems import exception_handlers
 from movies.rate_limits import RateLimit
@@ -144,7 +145,7 @@ def sign_in_policy(config: MoviesSettings) -> SignInPolicy:
         hmac_secret=config.otp_hmac_secret,
         ttl=timedelta(seconds=config.otp_ttl_seconds),
         max_attempts=config.otp_max_attempts,
-        topic=config.mail_topic,
+        mail_route=MailRoute(config.mail_topic, config.mail_keyring),
         per_address=RateLimit("codes_per_address", limits.codes_per_address, limits.window_seconds),
         per_client=RateLimit("codes_per_client", limits.codes_per_client, limits.window_seconds),
         sessions_per_client=RateLimit(

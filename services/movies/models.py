@@ -144,8 +144,9 @@ class OtpCode(Base):
 class OutboxMessage(Base):
     """A Kafka record waiting to be published, written in the same transaction as its cause.
 
-    ``payload`` holds the encoded message (with the code) only until the broker has it;
-    the relay clears it when it marks the row sent, and prunes the row later.
+    ``payload`` holds the encoded message, its code sealed (``mailcontract.sealing``), only
+    until the broker has it; the relay clears it when it marks the row sent, and prunes
+    the row later.
     """
 
     __tablename__ = "outbox_messages"

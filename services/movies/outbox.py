@@ -2,6 +2,8 @@
 
 A request never talks to Kafka. It adds an outbox row in the same transaction as the
 code it issued, so either both exist or neither does, and the relay publishes later.
+The row's payload is the sealed v2 message: the code is sealed here, before it touches
+the database, so neither the table, its WAL nor a backup ever holds it in clear.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from mailcontract import (
     CONTENT_TYPE,
     HEADER_CONTENT_TYPE,
     HEADER_MESSAGE_TYPE,
-    MESSAGE_TYPE_OTP_V1,
+    MESSAGE_TYPE_OTP_V2,
+    Keyring,
     OtpMail,
     encode_otp_mail,
 )
@@ -25,6 +28,14 @@ from movies.models import OutboxMessage
 # Built once: Core inserts on the request path, where the ORM's unit of work cost more
 # than the database did (docs/performance.md).
 _INSERT_OUTBOX = insert(OutboxMessage)
+
+
+@dataclass(frozen=True, slots=True)
+class MailRoute:
+    """Where mail requests go, and the keyring their codes are sealed with on the way."""
+
+    topic: str
+    keyring: Keyring
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,17 +49,17 @@ class PendingSummary:
 async def enqueue_mail(
     connection: AsyncConnection,
     mail: OtpMail,
-    topic: str,
+    route: MailRoute,
     trace_carrier: dict[str, str],
     now: datetime,
 ) -> None:
-    """Add the mail request to the caller's transaction, keyed by the recipient."""
+    """Add the mail request, code sealed, to the caller's transaction, keyed by the recipient."""
     row = {
         "id": mail.id,
-        "topic": topic,
+        "topic": route.topic,
         "message_key": mail.email.encode(),
-        "payload": encode_otp_mail(mail),
-        "headers": {HEADER_CONTENT_TYPE: CONTENT_TYPE, HEADER_MESSAGE_TYPE: MESSAGE_TYPE_OTP_V1},
+        "payload": encode_otp_mail(mail, route.keyring),
+        "headers": {HEADER_CONTENT_TYPE: CONTENT_TYPE, HEADER_MESSAGE_TYPE: MESSAGE_TYPE_OTP_V2},
         "trace_context": trace_carrier,
         "created_at": now,
         "sent_at": None,
@@ -71,7 +82,7 @@ async def claim_batch(session: AsyncSession, limit: int, *, lock: bool) -> list[
 
 
 async def mark_sent(session: AsyncSession, ids: list[str], now: datetime) -> None:
-    """Retire published rows and drop their payload, which holds the code in clear."""
+    """Retire published rows and drop their payload, whose work is done."""
     if ids:
         await session.execute(
             update(OutboxMessage)

@@ -15,7 +15,7 @@ from envsettings import (
     read_secret,
     read_str,
 )
-from mailcontract import DEFAULT_TOPIC, InvalidAddressError, normalize_address
+from mailcontract import DEFAULT_TOPIC, InvalidAddressError, Keyring, normalize_address
 
 LOG_FORMATS = frozenset({"json", "console"})
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
@@ -66,6 +66,7 @@ class MoviesSettings:
     migrate_on_start: bool
     kafka: KafkaConnection
     mail_topic: str
+    mail_keyring: Keyring
     otp_hmac_secret: str = field(repr=False)
     otp_ttl_seconds: int
     otp_max_attempts: int
@@ -90,6 +91,7 @@ class MoviesSettings:
             migrate_on_start=read_bool("DATABASE_MIGRATE_ON_START", default=True),
             kafka=KafkaConnection.from_env(),
             mail_topic=read_str("MAIL_TOPIC", DEFAULT_TOPIC),
+            mail_keyring=Keyring.from_env(sealing=True),
             otp_hmac_secret=read_secret("OTP_HMAC_SECRET", min_length=SECRET_MIN_LENGTH),
             otp_ttl_seconds=read_int("OTP_TTL_SECONDS", 600, minimum=30),
             otp_max_attempts=read_int("OTP_MAX_ATTEMPTS", 5, minimum=1),

@@ -23,7 +23,7 @@ from movies import metrics, trace_context
 from movies.database import Database, upsert
 from movies.models import OtpCode, User
 from movies.otp import code_matches, generate_code, hash_code
-from movies.outbox import enqueue_mail
+from movies.outbox import MailRoute, enqueue_mail
 from movies.rate_limits import RateLimit, record_hit, subject_key
 
 # Built once: the request path uses Core, whose reused statements skip the ORM's unit of
@@ -54,12 +54,12 @@ class InvalidCodeError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class SignInPolicy:
-    """The knobs of sign-in: secret, lifetime, attempts, topic and rate limits."""
+    """The knobs of sign-in: secret, lifetime, attempts, the mails' route and rate limits."""
 
     hmac_secret: str
     ttl: timedelta
     max_attempts: int
-    topic: str
+    mail_route: MailRoute
     per_address: RateLimit
     per_client: RateLimit
     sessions_per_client: RateLimit
@@ -111,7 +111,9 @@ class CodeIssuer:
                 connection, self.policy.per_address, self.policy.subject("to", email), now
             )
             await connection.execute(_INSERT_CODE, self._code_row(mail, now, bound_to))
-            await enqueue_mail(connection, mail, self.policy.topic, trace_context.capture(), now)
+            await enqueue_mail(
+                connection, mail, self.policy.mail_route, trace_context.capture(), now
+            )
         self.outbox_wakeup.set()
         metrics.OTP_CODES_ISSUED.labels(purpose.value).inc()
         log.info("otp code issued", email=email, purpose=purpose.value, message_id=mail.id)

@@ -15,6 +15,8 @@ import pytest
 import yaml
 from contributed_files import GRAFANA_DASHBOARDS, RULES_FILE, require
 
+from mailcontract import Keyring
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_DIR = REPO_ROOT / "deploy" / "compose"
 COMPOSE_FILE = COMPOSE_DIR / "compose.yaml"
@@ -136,6 +138,16 @@ def test_mailer_stop_grace_outlasts_its_drain(services):
     mailer = services["mailer"]
     grace = int(mailer["stop_grace_period"].removesuffix("s"))
     assert grace > int(mailer["environment"]["MAILER_DRAIN_SECONDS"])
+
+
+def test_movies_and_the_mailer_share_one_valid_mail_keyring(services):
+    movies, mailer = services["movies"]["environment"], services["mailer"]["environment"]
+    keys = {name: value for name, value in movies.items() if name.startswith("MAIL_SEAL_")}
+    assert keys == {name: mailer[name] for name in keys}
+    assert (
+        Keyring.from_env(movies, sealing=True).active
+        in Keyring.from_env(mailer, sealing=False).ciphers
+    )
 
 
 def test_bind_mounts_point_at_files_that_exist(services):

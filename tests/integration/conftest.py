@@ -12,6 +12,7 @@ from running_stack import RunningStack
 from devstack import KafkaBroker
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract import DEFAULT_TOPIC, dead_letter_topic
 
@@ -58,7 +59,11 @@ def stack(
     port = free_port()
     secret = secrets.token_urlsafe(48)
     database = workdir / "movies.db"
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "MAIL_TOPIC": DEFAULT_TOPIC}
+    common = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "MAIL_TOPIC": DEFAULT_TOPIC,
+        **seal_settings(),
+    }
     movies = ServiceProcess(
         "movies",
         {

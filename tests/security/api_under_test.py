@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import seal_settings
 from drills.infrastructure import Infrastructure
 
 CODES_PER_ADDRESS = 5
@@ -92,6 +93,7 @@ async def start_api(infra: Infrastructure, workdir: Path) -> ApiUnderTest:
         "RATE_LIMIT_CODES_PER_ADDRESS": str(CODES_PER_ADDRESS),
         "RATE_LIMIT_CODES_PER_CLIENT": "100000000",
         "RATE_LIMIT_SESSIONS_PER_CLIENT": "100000000",
+        **seal_settings(),
     }
     await asyncio.to_thread(_seed, env)
     process = ServiceProcess("movies", env, workdir / "movies.log")

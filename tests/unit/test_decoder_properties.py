@@ -8,12 +8,14 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from devstack.seal_keys import keyring_of, seal_settings
 from mailcontract import OtpMail, PoisonMessageError, PoisonReason, RecordPosition, decode_otp_mail
 from mailcontract.otp_message import MAX_VALUE_BYTES
 from mailer.mail_templates import MailRenderer
 
 POSITION = RecordPosition("mail.otp.v1", 0, 7)
 RENDERER = MailRenderer("no-reply@reelmail.example", "Reelmail")
+KEYRING = keyring_of(seal_settings())
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
@@ -22,7 +24,9 @@ json_values = st.recursive(
 fields = st.fixed_dictionaries(
     {},
     optional={
-        "v": st.one_of(st.just(1), json_values),
+        "v": st.one_of(st.just(1), st.just(2), json_values),
+        "kid": st.one_of(st.just("dev1"), st.text(), json_values),
+        "sealed_code": st.one_of(st.text(), json_values),
         "id": st.one_of(st.uuids().map(str), json_values),
         "email": st.one_of(st.emails(), st.text(), json_values),
         "code": st.one_of(st.from_regex(r"[0-9]{6}", fullmatch=True), st.text(), json_values),
@@ -36,7 +40,7 @@ fields = st.fixed_dictionaries(
 def _outcome(value: bytes) -> OtpMail | PoisonReason:
     """The decoder's boundary: a mail (which must render safely) or a named poison reason."""
     try:
-        mail = decode_otp_mail(value, POSITION)
+        mail = decode_otp_mail(value, POSITION, KEYRING)
     except PoisonMessageError as exc:
         reason = exc.reason
         return PoisonReason(reason)

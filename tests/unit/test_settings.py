@@ -8,6 +8,7 @@ from envsettings import (
     read_int,
     read_secret,
 )
+from mailcontract import Keyring
 from mailer.settings import MailerSettings
 from movies.settings import MoviesSettings
 
@@ -77,3 +78,66 @@ def test_kafka_sasl_ssl_options_and_password_hidden() -> None:
 def test_kafka_sasl_needs_credentials() -> None:
     with pytest.raises(SettingsError, match="KAFKA_SASL_USERNAME"):
         KafkaConnection.from_env(environ={"KAFKA_SECURITY_PROTOCOL": "sasl_plaintext"})
+
+
+def test_both_services_refuse_to_start_without_a_mail_keyring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("OTP_HMAC_SECRET", "h" * 32)
+    monkeypatch.setenv("JWT_SECRET", "j" * 32)
+    monkeypatch.delenv("MAIL_SEAL_KEYS")
+    for service in (MoviesSettings, MailerSettings):
+        with pytest.raises(SettingsError, match=r"^MAIL_SEAL_KEYS must be set"):
+            service.from_env()
+
+
+@pytest.mark.parametrize(
+    ("environment", "variable"),
+    [
+        ({"MAIL_SEAL_KEYS": "k1"}, "MAIL_SEAL_KEYS"),
+        ({"MAIL_SEAL_KEYS": "k1:not-base64!"}, "MAIL_SEAL_KEYS"),
+        ({"MAIL_SEAL_KEYS": "k1:" + "A" * 22}, "MAIL_SEAL_KEYS"),  # 16 bytes, not 32
+        ({"MAIL_SEAL_KEYS": "bad id:" + "A" * 43}, "MAIL_SEAL_KEYS"),
+        ({"MAIL_SEAL_KEYS": f"k1:{'A' * 43},k1:{'B' * 43}"}, "MAIL_SEAL_KEYS"),
+        ({"MAIL_SEAL_KEYS": "k1:" + "A" * 43}, "MAIL_SEAL_ACTIVE_KEY"),
+        (
+            {"MAIL_SEAL_KEYS": "k1:" + "A" * 43, "MAIL_SEAL_ACTIVE_KEY": "k2"},
+            "MAIL_SEAL_ACTIVE_KEY",
+        ),
+        (
+            {
+                "MAIL_SEAL_KEYS": "k1:" + "A" * 43,
+                "MAIL_SEAL_ACTIVE_KEY": "k1",
+                "MAIL_SEAL_RETIRED_KEYS": "k1",
+            },
+            "MAIL_SEAL_RETIRED_KEYS",
+        ),
+        (
+            {
+                "MAIL_SEAL_KEYS": "k1:" + "A" * 43,
+                "MAIL_SEAL_ACTIVE_KEY": "k1",
+                "MAIL_SEAL_RETIRED_KEYS": "k 0",
+            },
+            "MAIL_SEAL_RETIRED_KEYS",
+        ),
+    ],
+)
+def test_a_malformed_keyring_stops_the_start_naming_the_variable(
+    environment: dict[str, str], variable: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"^{variable} ") as caught:
+        Keyring.from_env(environment, sealing=True)
+    assert "A" * 20 not in str(caught.value)  # the key itself is never echoed
+
+
+def test_the_mailer_needs_no_active_key_but_checks_one_given() -> None:
+    keys = {"MAIL_SEAL_KEYS": f"k1:{'A' * 43}=,k0:{'B' * 43}="}
+    assert Keyring.from_env(keys, sealing=False).active is None
+    with pytest.raises(SettingsError, match=r"^MAIL_SEAL_ACTIVE_KEY "):
+        Keyring.from_env({**keys, "MAIL_SEAL_ACTIVE_KEY": "k9"}, sealing=False)
+
+
+def test_the_keyring_never_shows_its_keys() -> None:
+    key = "C" * 43
+    keyring = Keyring.from_env({"MAIL_SEAL_KEYS": f"k1:{key}"}, sealing=False)
+    assert key not in repr(keyring)

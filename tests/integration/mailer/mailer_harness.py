@@ -18,17 +18,22 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from devstack import KafkaBroker
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import keyring_of, seal_settings
 from devstack.smtp_sink import MailSink
 from envsettings import KafkaConnection
 from mailcontract import (
     CONTENT_TYPE,
     HEADER_CONTENT_TYPE,
     HEADER_MESSAGE_TYPE,
-    MESSAGE_TYPE_OTP_V1,
+    MESSAGE_TYPE_OTP_V2,
     OtpMail,
     encode_otp_mail,
 )
 from mailer.kafka_topics import partitions_of
+
+# One keyring for every mailer these tests start and every record they publish.
+SEAL_SETTINGS = seal_settings()
+KEYRING = keyring_of(SEAL_SETTINGS)
 
 
 @dataclass
@@ -61,6 +66,7 @@ class MailerUnderTest:
             "SMTP_SECURITY": "plain",
             "MAILER_RETRY_MAX_SECONDS": "1",
             "MAILER_LAG_INTERVAL_SECONDS": "1",
+            **SEAL_SETTINGS,
             **self.overrides,
         }
         self.restarts += 1
@@ -126,13 +132,13 @@ def publish(
 
 CONTRACT_HEADERS = [
     (HEADER_CONTENT_TYPE, CONTENT_TYPE.encode()),
-    (HEADER_MESSAGE_TYPE, MESSAGE_TYPE_OTP_V1.encode()),
+    (HEADER_MESSAGE_TYPE, MESSAGE_TYPE_OTP_V2.encode()),
 ]
 
 
 def publish_mails(kafka: KafkaBroker, topic: str, mails: Sequence[OtpMail]) -> None:
-    """Publish v1 messages keyed by recipient, with the contract's headers, as movies does."""
-    values = [(mail.email.encode(), encode_otp_mail(mail)) for mail in mails]
+    """Publish sealed messages keyed by recipient, with the contract's headers, as movies does."""
+    values = [(mail.email.encode(), encode_otp_mail(mail, KEYRING)) for mail in mails]
     publish(kafka, topic, values, CONTRACT_HEADERS)
 
 

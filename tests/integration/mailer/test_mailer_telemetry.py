@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 from mailer_harness import (
+    KEYRING,
     MailerUnderTest,
     otp_mails,
     publish,
@@ -54,7 +55,9 @@ def test_process_span_continues_the_producers_trace(
     trace_id, parent_id = secrets.token_hex(16), secrets.token_hex(8)
     [mail] = otp_mails("traced", 1)
     headers = [("traceparent", f"00-{trace_id}-{parent_id}-01".encode())]
-    publish(mailer.kafka, mailer.topic, [(mail.email.encode(), encode_otp_mail(mail))], headers)
+    publish(
+        mailer.kafka, mailer.topic, [(mail.email.encode(), encode_otp_mail(mail, KEYRING))], headers
+    )
     mailer.start()
     wait_until_all_received(mailer.sink, {mail.email}, timeout=30)
     wait_for("the smtp span", lambda: any(s.name == "smtp send" for s in receiver.snapshot()), 15)
@@ -87,7 +90,9 @@ def test_failures_mark_spans_as_errors(mailer: MailerUnderTest, receiver: OtlpRe
     mailer.sink.policy.permanent_failures.add(mail.email)
     trace_id = secrets.token_hex(16)
     headers = [("traceparent", f"00-{trace_id}-{secrets.token_hex(8)}-01".encode())]
-    publish(mailer.kafka, mailer.topic, [(mail.email.encode(), encode_otp_mail(mail))], headers)
+    publish(
+        mailer.kafka, mailer.topic, [(mail.email.encode(), encode_otp_mail(mail, KEYRING))], headers
+    )
     mailer.start()
     wait_for(
         "the smtp span",
@@ -107,7 +112,9 @@ def test_metrics_exemplars_and_lag_that_rises_then_drains(
     mailer.sink.policy.reply_delay_seconds = 0.5
     mails = otp_mails("lagging", 60)
     mailer.start()
-    publish(mailer.kafka, mailer.topic, [(m.email.encode(), encode_otp_mail(m)) for m in mails])
+    publish(
+        mailer.kafka, mailer.topic, [(m.email.encode(), encode_otp_mail(m, KEYRING)) for m in mails]
+    )
 
     def lag_total() -> float:
         found = re.findall(
@@ -147,7 +154,10 @@ def test_every_log_line_is_json_and_carries_trace_ids_inside_spans(
     trace_id = secrets.token_hex(16)
     headers = [("traceparent", f"00-{trace_id}-{secrets.token_hex(8)}-01".encode())]
     publish(
-        mailer.kafka, mailer.topic, [(m.email.encode(), encode_otp_mail(m)) for m in mails], headers
+        mailer.kafka,
+        mailer.topic,
+        [(m.email.encode(), encode_otp_mail(m, KEYRING)) for m in mails],
+        headers,
     )
     mailer.start()
     wait_until_all_received(mailer.sink, {m.email for m in mails}, timeout=30)

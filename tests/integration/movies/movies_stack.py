@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from devstack import KafkaBroker
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract import dead_letter_topic
 from movies.catalogue_seed import seed_catalogue
@@ -121,11 +122,12 @@ def start_stack(  # noqa: PLR0913 -- every part of the stack is chosen by the fi
         port=port,
         tag=tag,
     )
-    env |= dict(extra_env or {})
+    seal = seal_settings()
+    env |= seal | dict(extra_env or {})
     asyncio.run(_migrate_and_seed(database_url))
     movies = ServiceProcess("movies", env, workdir / f"movies-{backend}-{tag}.log")
     mailer = ServiceProcess(
-        "mailer", _mailer_env(broker, sink, topic, tag), workdir / f"mailer-{tag}.log"
+        "mailer", _mailer_env(broker, sink, topic, tag) | seal, workdir / f"mailer-{tag}.log"
     )
     stack = MoviesStack(
         backend=backend,

@@ -18,13 +18,14 @@ from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from sqlalchemy import func, select
 
-from mailcontract import Locale, OtpMail, Purpose
+from devstack.seal_keys import keyring_of, seal_settings
+from mailcontract import Locale, OtpMail, Purpose, RecordPosition, decode_otp_mail
 from movies import trace_context
 from movies.code_publisher import CodePublisher
 from movies.database import Database, open_database
 from movies.housekeeping import Housekeeping
 from movies.models import OutboxMessage
-from movies.outbox import enqueue_mail
+from movies.outbox import MailRoute, enqueue_mail
 from movies.outbox_relay import OutboxRelay
 from movies.rate_limits import RateLimit, RateLimitedError
 from movies.schema_migrations import upgrade_schema
@@ -33,6 +34,7 @@ from movies.sign_in import CodeIssuer, SignInPolicy
 
 pytestmark = pytest.mark.integration
 TOPIC = "mail.otp.test"
+ROUTE = MailRoute(TOPIC, keyring_of(seal_settings()))
 
 
 class RecordingPublisher:
@@ -96,8 +98,14 @@ async def _enqueue(db: Database, count: int, carrier: dict[str, str] | None = No
     ids = [str(uuid.uuid4()) for _ in range(count)]
     async with db.write_connection() as connection:
         for message_id in ids:
-            mail = OtpMail(id=message_id, email=f"{message_id[:8]}@example.com", code="123456")
-            await enqueue_mail(connection, mail, TOPIC, carrier or {}, now)
+            mail = OtpMail(
+                id=message_id,
+                email=f"{message_id[:8]}@example.com",
+                code="123456",
+                issued_at=now,
+                expires_at=now + timedelta(minutes=10),
+            )
+            await enqueue_mail(connection, mail, ROUTE, carrier or {}, now)
     return ids
 
 
@@ -137,6 +145,17 @@ async def test_relay_publishes_in_the_request_trace_and_retires_rows(database: D
     async with database.reads() as session:
         payloads = (await session.execute(select(OutboxMessage.payload))).scalars().all()
     assert payloads == [None, None, None], "a sent row still holds the code"
+
+
+async def test_a_pending_row_holds_the_code_sealed_only(database: Database) -> None:
+    [message_id] = await _enqueue(database, 1)
+    async with database.reads() as session:
+        [payload] = (await session.execute(select(OutboxMessage.payload))).scalars().all()
+    assert payload is not None
+    assert b"123456" not in payload
+    position = RecordPosition(TOPIC, 0, 0)
+    mail = decode_otp_mail(payload, position, ROUTE.keyring)
+    assert (mail.id, mail.code, mail.sealed) == (message_id, "123456", True)
 
 
 def _id(record: dict[str, Any]) -> str:
@@ -189,7 +208,7 @@ async def test_issuing_wakes_the_relay_only_after_commit_and_limits_per_client(
 ) -> None:
     rule = RateLimit("codes_per_client", 2, 3600)
     generous = RateLimit("codes_per_address", 100, 3600)
-    policy = SignInPolicy("s" * 32, timedelta(minutes=10), 5, TOPIC, generous, rule, generous)
+    policy = SignInPolicy("s" * 32, timedelta(minutes=10), 5, ROUTE, generous, rule, generous)
     wakeup = asyncio.Event()
     issuer = CodeIssuer(database, policy, wakeup)
     for number in range(2):
@@ -236,7 +255,7 @@ async def test_a_commit_wakes_the_idle_relay_long_before_its_poll(database: Data
     relay = _relay(database, publisher, poll_seconds=60.0)
     relay.start()
     rule = RateLimit("any", 100, 3600)
-    policy = SignInPolicy("s" * 32, timedelta(minutes=10), 5, TOPIC, rule, rule, rule)
+    policy = SignInPolicy("s" * 32, timedelta(minutes=10), 5, ROUTE, rule, rule, rule)
     issuer = CodeIssuer(database, policy, relay.wakeup)
     try:
         await asyncio.sleep(0.3)  # the first cycle finds nothing; the relay now waits

@@ -12,6 +12,7 @@ from devstack import KafkaBroker
 from devstack.otlp_receiver import OtlpReceiver
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
@@ -28,6 +29,7 @@ class ObservedStack:
     api: str
     mailer_port: int
     movies_port: int
+    seal: dict[str, str]
 
     def logs(self) -> str:
         return self.movies.log_text() + self.mailer.log_text()
@@ -56,7 +58,13 @@ def start_observed_stack(kafka: KafkaBroker, sink: MailSink, workdir: Path) -> O
         "OTEL_BSP_SCHEDULE_DELAY": "200",
         "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=test",
     }
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "MAIL_TOPIC": topic, **tracing}
+    seal = seal_settings()
+    common = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "MAIL_TOPIC": topic,
+        **tracing,
+        **seal,
+    }
     movies_port, mailer_port = free_port(), free_port()
     movies = ServiceProcess(
         "movies", {**common, **_movies_env(workdir, movies_port)}, workdir / "movies.log"
@@ -69,7 +77,7 @@ def start_observed_stack(kafka: KafkaBroker, sink: MailSink, workdir: Path) -> O
     api = f"http://127.0.0.1:{movies_port}"
     movies.wait_http_ok(f"{api}/healthz", timeout=60)
     mailer.wait_for_log("partitions assigned", timeout=60)
-    return ObservedStack(movies, mailer, receiver, topic, api, mailer_port, movies_port)
+    return ObservedStack(movies, mailer, receiver, topic, api, mailer_port, movies_port, seal)
 
 
 def _movies_env(workdir: Path, port: int) -> dict[str, str]:

@@ -18,6 +18,7 @@ from observed_stack import ObservedStack
 
 from devstack import KafkaBroker
 from devstack.prometheus_server import PrometheusServer, ScrapeTarget
+from devstack.seal_keys import keyring_of
 from devstack.smtp_sink import MailSink
 from grafana.panel_queries import panel_queries
 from mailcontract import OtpMail, encode_otp_mail
@@ -75,7 +76,7 @@ def prometheus(observed: ObservedStack, tmp_path: Path) -> Iterator[PrometheusSe
     server.stop()
 
 
-def _seed_rare_outcomes(kafka: KafkaBroker, topic: str) -> None:
+def _seed_rare_outcomes(kafka: KafkaBroker, observed: ObservedStack) -> None:
     """One poison record and one expired code, so the dead-letter and expiry panels have data."""
     past = datetime.now(UTC) - timedelta(hours=1)
     expired = OtpMail(
@@ -90,8 +91,9 @@ def _seed_rare_outcomes(kafka: KafkaBroker, topic: str) -> None:
         producer = AIOKafkaProducer(bootstrap_servers=kafka.bootstrap_servers)
         await producer.start()
         try:
-            await producer.send_and_wait(topic, value=b"{not json")
-            await producer.send_and_wait(topic, value=encode_otp_mail(expired))
+            await producer.send_and_wait(observed.topic, value=b"{not json")
+            sealed = encode_otp_mail(expired, keyring_of(observed.seal))
+            await producer.send_and_wait(observed.topic, value=sealed)
         finally:
             await producer.stop()
 
@@ -134,7 +136,7 @@ def test_dashboards_have_data_and_the_lag_alert_fires_then_resolves(
     smtp_sink: MailSink,
 ) -> None:
     assert {group["file"] for group in prometheus.rule_groups()} == {str(RULES)}
-    _seed_rare_outcomes(kafka, observed.topic)
+    _seed_rare_outcomes(kafka, observed)
     with Traffic(observed.api, per_second=5):
         httpx.post(
             f"{observed.api}/auth/sessions",

@@ -4,9 +4,11 @@ from typing import Any, cast
 
 import pytest
 
+from devstack.seal_keys import keyring_of, seal_settings
 from movies.database import Database
 from movies.models import OtpCode
 from movies.otp import hash_code
+from movies.outbox import MailRoute
 from movies.rate_limits import RateLimit
 from movies.sign_in import CodeVerifier, SignInPolicy, Verification
 
@@ -18,7 +20,8 @@ RULE = RateLimit("test", 5, 3600)
 
 @pytest.fixture
 def verifier() -> CodeVerifier:
-    policy = SignInPolicy(SECRET, timedelta(minutes=10), 5, "topic", RULE, RULE, RULE)
+    route = MailRoute("topic", keyring_of(seal_settings()))
+    policy = SignInPolicy(SECRET, timedelta(minutes=10), 5, route, RULE, RULE, RULE)
     return CodeVerifier(database=cast("Database", None), policy=policy)
 
 

@@ -2,6 +2,7 @@ from typing import Any
 
 import pytest
 
+from mailcontract import generate_key
 from movies.app import create_app
 from movies.settings import MoviesSettings
 
@@ -28,6 +29,8 @@ def document() -> dict[str, Any]:
     with pytest.MonkeyPatch.context() as environment:
         environment.setenv("OTP_HMAC_SECRET", "h" * 32)
         environment.setenv("JWT_SECRET", "j" * 32)
+        environment.setenv("MAIL_SEAL_KEYS", f"k1:{generate_key()}")
+        environment.setenv("MAIL_SEAL_ACTIVE_KEY", "k1")
         app = create_app(MoviesSettings.from_env())
     schema: dict[str, Any] = app.openapi_schema.to_schema()
     return schema
