@@ -36,12 +36,19 @@ class ReceivedSpan:
 
 
 class OtlpReceiver:
-    """A background HTTP server collecting spans; ``keep=False`` only counts them."""
+    """A background HTTP server collecting spans; ``keep=False`` only counts them.
 
-    def __init__(self, *, keep: bool = True) -> None:
+    ``keep_bodies`` also keeps every export request exactly as it arrived (decompressed),
+    so an audit can search all that was exported, events and status messages included,
+    not only the flattened attributes.
+    """
+
+    def __init__(self, *, keep: bool = True, keep_bodies: bool = False) -> None:
         """Bind a free loopback port now; :meth:`start` serves it."""
         self.keep = keep
+        self.keep_bodies = keep_bodies
         self.spans: list[ReceivedSpan] = []
+        self.bodies: list[bytes] = []
         self.count = 0
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -66,6 +73,11 @@ class OtlpReceiver:
         with self._lock:
             return list(self.spans)
 
+    def raw_bodies(self) -> list[bytes]:
+        """Return the export requests received so far, as sent (with ``keep_bodies``)."""
+        with self._lock:
+            return list(self.bodies)
+
     def ingest(self, body: bytes) -> None:
         """Decode one export request and record its spans."""
         request = ExportTraceServiceRequest()
@@ -80,6 +92,8 @@ class OtlpReceiver:
             self.count += len(flattened)
             if self.keep:
                 self.spans.extend(flattened)
+            if self.keep_bodies:
+                self.bodies.append(body)
 
 
 def _handler_for(receiver: OtlpReceiver) -> type[BaseHTTPRequestHandler]:
