@@ -77,7 +77,7 @@ def test_temporary_refusals_are_retried_and_permanent_ones_dead_lettered(
     assert letter["dlq-original-topic"] == mailer.topic
     assert letter["dlq-original-partition"] in {"0", "1", "2"}
     assert letter["dlq-original-offset"].isdigit()
-    assert letter["message-type"] == "reelmail.otp.v1"  # the original headers are kept
+    assert letter["message-type"] == "reelmail.otp.v2"  # the original headers are kept
     assert refused in letter["value"]
     assert received(mailer.sink, {refused})[refused] == 0
     metrics = mailer.metrics()

@@ -140,7 +140,7 @@ async def test_relay_publishes_in_the_request_trace_and_retires_rows(database: D
     for record in publisher.sent:
         assert record["trace"].trace_id == 0xABC
         assert record["headers"]["content-type"] == b"application/json"
-        assert record["headers"]["message-type"] == b"reelmail.otp.v1"
+        assert record["headers"]["message-type"] == b"reelmail.otp.v2"
         assert record["headers"]["traceparent"].startswith(b"00-00000000000000000000000000000abc-")
     async with database.reads() as session:
         payloads = (await session.execute(select(OutboxMessage.payload))).scalars().all()
