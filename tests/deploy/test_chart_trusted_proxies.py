@@ -18,6 +18,7 @@ from chart_rendering import helm, of_kind, render, template_args
 
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+from devstack.seal_keys import seal_settings
 
 PROXY = "127.0.0.2"
 OTHER_PEER = "127.0.0.3"
@@ -49,6 +50,7 @@ def movies_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "RATE_LIMIT_CODES_PER_CLIENT": str(CODES_PER_CLIENT),
         "RATE_LIMIT_CODES_PER_ADDRESS": "1000",
         "LOG_LEVEL": "warning",
+        **seal_settings(),
     }
     process = ServiceProcess("movies", env, workdir / "movies.log")
     process.start()

@@ -24,8 +24,10 @@ from chart_rendering import (
     template_args,
 )
 
+from mailcontract import Keyring
+
 SECRET_ENV = {"DATABASE_URL", "OTP_HMAC_SECRET", "JWT_SECRET", "SMTP_USERNAME", "SMTP_PASSWORD"}
-SECRET_ENV |= {"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"}
+SECRET_ENV |= {"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "MAIL_SEAL_KEYS"}
 
 
 def _env(manifests: list[dict[str, Any]], component: str) -> dict[str, dict[str, Any]]:
@@ -50,6 +52,7 @@ def test_existing_secrets_scenario_creates_no_secret_and_reads_the_named_ones():
         "DATABASE_URL": ("reelmail-db", "url"),
         "OTP_HMAC_SECRET": ("reelmail-auth", "otp-hmac"),
         "JWT_SECRET": ("reelmail-auth", "jwt"),
+        "MAIL_SEAL_KEYS": ("reelmail-auth", "mail-seal"),
         "SMTP_USERNAME": ("reelmail-smtp", "user"),
         "SMTP_PASSWORD": ("reelmail-smtp", "password"),
         "KAFKA_SASL_USERNAME": ("reelmail-kafka", "user"),
@@ -371,3 +374,20 @@ def test_notes_warn_when_an_ingress_has_no_trusted_proxies(tmp_path):
     chart = tmp_path / "ingress-only"
     notes = _notes(chart, "minimal", "--set", "movies.ingress.enabled=true")
     assert "WARNING: the Ingress is on but movies.trustedProxies is empty" in notes
+
+
+def test_both_services_share_one_mail_keyring_that_the_services_accept():
+    manifests = render("everything")
+    [keys] = decoded_secrets(manifests)["MAIL_SEAL_KEYS"]
+    for component in ("movies", "mailer"):
+        ref = _env(manifests, component)["MAIL_SEAL_KEYS"]["valueFrom"]["secretKeyRef"]
+        assert ref["key"] == "MAIL_SEAL_KEYS"
+        config = next(
+            cm["data"]
+            for cm in of_kind(manifests, "ConfigMap")
+            if cm["metadata"]["labels"].get("app.kubernetes.io/component") == component
+        )
+        keyring = Keyring.from_env({**config, "MAIL_SEAL_KEYS": keys}, sealing=True)
+        assert keyring.active == "everything-2"
+        assert set(keyring.ciphers) == {"everything-1", "everything-2"}
+        assert keyring.retired == {"everything-0"}

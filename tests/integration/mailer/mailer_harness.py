@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 import urllib.request
 import uuid
@@ -225,3 +227,18 @@ def wait_for(predicate_description: str, check: object, timeout: float = 60.0) -
         time.sleep(0.25)
     msg = f"timed out waiting for {predicate_description}"
     raise AssertionError(msg)
+
+
+def replay(mailer: MailerUnderTest, reason: str) -> str:
+    """``python -m mailer dlq replay --reason <reason>`` with the mailer's settings; its output."""
+    assert mailer.process is not None
+    result = subprocess.run(
+        [sys.executable, "-m", "mailer", "dlq", "replay", "--reason", reason],
+        env=mailer.process.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 import time
 
 import pytest
@@ -18,6 +16,7 @@ from mailer_harness import (
     publish_mails,
     raw_json,
     received,
+    replay,
     wait_for,
     wait_until_all_received,
 )
@@ -180,16 +179,6 @@ def test_dlq_replay_delivers_dead_letters_once_the_cause_is_fixed(mailer: Mailer
     mailer.start()
     wait_for("three dead letters", lambda: len(dead_letters(mailer.kafka, mailer.dlq)) == 3, 30)
     mailer.sink.policy.permanent_failures.clear()
-    assert mailer.process is not None
-    replay = subprocess.run(
-        [sys.executable, "-m", "mailer", "dlq", "replay", "--reason", "smtp_permanent"],
-        env=mailer.process.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert replay.returncode == 0, replay.stderr
-    assert "replayed 3" in replay.stdout
+    assert "replayed 3" in replay(mailer, "smtp_permanent")
     counts = wait_until_all_received(mailer.sink, _addresses(mails), timeout=30)
     assert sum(counts.values()) == 3

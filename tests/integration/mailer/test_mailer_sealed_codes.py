@@ -11,8 +11,6 @@ from __future__ import annotations
 import ast
 import json
 import re
-import subprocess
-import sys
 from dataclasses import replace
 
 import pytest
@@ -25,10 +23,12 @@ from mailer_harness import (
     publish,
     raw_json,
     received,
+    replay,
     wait_for,
     wait_until_all_received,
 )
 
+from bench.prefill import clear_v1
 from mailcontract import Keyring, OtpMail, encode_otp_mail, generate_key
 
 pytestmark = pytest.mark.integration
@@ -46,24 +46,6 @@ def _redirected(mail: OtpMail, to: str) -> bytes:
     body = json.loads(encode_otp_mail(mail, KEYRING))
     body["email"] = to
     return raw_json(body)
-
-
-def _clear_v1(mail: OtpMail) -> bytes:
-    """What movies wrote before the seal: v1, the code in clear."""
-    assert mail.issued_at is not None
-    assert mail.expires_at is not None
-    return raw_json(
-        {
-            "v": 1,
-            "id": mail.id,
-            "email": mail.email,
-            "code": mail.code,
-            "purpose": mail.purpose.value,
-            "locale": mail.locale.value,
-            "issued_at": mail.issued_at.isoformat(),
-            "expires_at": mail.expires_at.isoformat(),
-        }
-    )
 
 
 def _reasons(mailer: MailerUnderTest) -> dict[str, str]:
@@ -85,7 +67,7 @@ def test_seals_the_mailer_cannot_open_are_dead_lettered_with_their_own_reason(
         (None, encode_otp_mail(retired, _keyring("k-old", generate_key()))),
         (None, _redirected(redirected, "mallory@example.com")),
         (None, encode_otp_mail(sealed, KEYRING)),
-        (None, _clear_v1(clear)),
+        (None, clear_v1(clear)),
         (None, raw_json({"email": legacy.email, "code": legacy.code})),
     ]
     publish(mailer.kafka, mailer.topic, values)
@@ -127,15 +109,7 @@ def test_a_key_added_later_makes_its_dead_letters_deliverable_by_replay(
     keys = f"{SEAL_SETTINGS['MAIL_SEAL_KEYS']},k2:{new_key}"
     mailer.overrides["MAIL_SEAL_KEYS"] = keys
     mailer.start()
-    replay = subprocess.run(
-        [sys.executable, "-m", "mailer", "dlq", "replay", "--reason", "unknown_key"],
-        env=mailer.process.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert replay.returncode == 0, replay.stderr
-    assert replay.stdout.strip().endswith("matched 3 (unknown_key=3); replayed 3")
+    summary = replay(mailer, "unknown_key").strip()
+    assert summary.endswith("matched 3 (unknown_key=3); replayed 3")
     counts = wait_until_all_received(mailer.sink, {mail.email for mail in mails}, timeout=30)
     assert sum(counts.values()) == 3

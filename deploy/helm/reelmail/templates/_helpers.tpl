@@ -160,10 +160,16 @@ Call with (dict "name" "DATABASE_URL" "secret" "my-secret" "key" "url").
 {{- end }}
 {{- end }}
 
-{{/* OTP_HMAC_SECRET and JWT_SECRET, for the movie service. */}}
+{{/* OTP_HMAC_SECRET, JWT_SECRET and the mail keyring, for the movie service. */}}
 {{- define "reelmail.env.auth" -}}
 {{ include "reelmail.env.generatedSecret" (dict "root" . "name" "OTP_HMAC_SECRET") }}
 {{ include "reelmail.env.generatedSecret" (dict "root" . "name" "JWT_SECRET") }}
+{{ include "reelmail.env.mailSeal" . }}
+{{- end }}
+
+{{/* MAIL_SEAL_KEYS, the keyring movies seals codes with and the mailer opens them with. */}}
+{{- define "reelmail.env.mailSeal" -}}
+{{ include "reelmail.env.generatedSecret" (dict "root" . "name" "MAIL_SEAL_KEYS") }}
 {{- end }}
 
 {{/* SMTP_USERNAME and SMTP_PASSWORD, for the mailer, when the relay needs AUTH. */}}
@@ -228,6 +234,10 @@ KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
 KAFKA_SSL_CAFILE: {{ printf "%s/%s" (include "reelmail.kafka.caDir" .root) $v.kafka.tls.caKey | quote }}
 {{- end }}
 MAIL_TOPIC: {{ $v.kafka.topic | quote }}
+MAIL_SEAL_ACTIVE_KEY: {{ $v.auth.mailSealActiveKey | quote }}
+{{- with $v.auth.mailSealRetiredKeys }}
+MAIL_SEAL_RETIRED_KEYS: {{ . | quote }}
+{{- end }}
 LOG_LEVEL: {{ $v.logging.level | quote }}
 LOG_FORMAT: {{ $v.logging.format | quote }}
 OTEL_SERVICE_NAME: {{ .component | quote }}

@@ -1,7 +1,8 @@
 {{/*
 The secrets the chart can generate, all in the auth group: each variable, the auth.*
 value that gives it inline, and the auth.* value naming its key in auth.existingSecret.
-A new generated secret is one more entry here (the Secret and the env follow).
+A new generated secret is one more entry here (the Secret and the env follow). A
+"keyring" is generated as one 32-byte key named auth.mailSealActiveKey.
 */}}
 {{- define "reelmail.generatedSecretKeys" -}}
 OTP_HMAC_SECRET:
@@ -10,6 +11,10 @@ OTP_HMAC_SECRET:
 JWT_SECRET:
   value: jwtSecret
   existingKey: jwtSecretKey
+MAIL_SEAL_KEYS:
+  value: mailSealKeys
+  existingKey: mailSealKeysKey
+  keyring: true
 {{- end }}
 
 {{/*
@@ -37,7 +42,7 @@ fails instead and says what to set.
 {{- range $name, $key := include "reelmail.generatedSecretKeys" . | fromYaml }}
 {{- $value := get $auth $key.value | default (dig "data" $name "" $live | b64dec) }}
 {{- if and (not $value) $reachable }}
-{{- $value = randAlphaNum 64 }}
+{{- $value = ternary (printf "%s:%s" $auth.mailSealActiveKey (randBytes 32)) (randAlphaNum 64) (hasKey $key "keyring") }}
 {{- end }}
 {{- if $value }}
 {{ $name }}: {{ $value | quote }}
@@ -46,7 +51,7 @@ fails instead and says what to set.
 {{- end }}
 {{- end }}
 {{- if $missing }}
-{{- fail (printf "\n\n%s: not given, not in a live Secret, and no cluster to keep a generated value in. An offline render (helm template, helm lint, GitOps such as Argo CD) would be regenerated on every render, rolling the pods and signing every user out. Set auth.existingSecret to a Secret you manage (the GitOps path: a SealedSecret or an ExternalSecret), or set auth.otpHmacSecret and auth.jwtSecret, or run helm install/upgrade against the cluster, which generates them once and keeps them." (join ", " $missing)) }}
+{{- fail (printf "\n\n%s: not given, not in a live Secret, and no cluster to keep a generated value in. An offline render (helm template, helm lint, GitOps such as Argo CD) would be regenerated on every render, rolling the pods and signing every user out. Set auth.existingSecret to a Secret you manage (the GitOps path: a SealedSecret or an ExternalSecret), or set auth.otpHmacSecret, auth.jwtSecret and auth.mailSealKeys, or run helm install/upgrade against the cluster, which generates them once and keeps them." (join ", " $missing)) }}
 {{- end }}
 {{- end }}
 {{- end }}
