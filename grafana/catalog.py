@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard
 
 from grafana.mailer_dashboard import mailer_dashboard
@@ -12,3 +15,8 @@ from grafana.slo_dashboard import slo_dashboard
 def dashboards() -> tuple[dashboard.Dashboard, ...]:
     """Build every dashboard model, each with its fixed uid."""
     return (mailer_dashboard(), movies_dashboard(), slo_dashboard())
+
+
+def dashboard_json(model: dashboard.Dashboard) -> str:
+    """Serialise a dashboard as Grafana imports it, in a stable key order."""
+    return json.dumps(model, cls=JSONEncoder, sort_keys=True, indent=2, ensure_ascii=False) + "\n"

@@ -1,4 +1,4 @@
-"""The frame every reelmail dashboard shares: time range, refresh, rows and panel ids.
+"""The frame every dashboard shares: time range, refresh, links, alerts, rows, panel ids.
 
 Panel ids are assigned here, in reading order, instead of by Grafana on import, so the
 committed JSON is the same on every run and links to ``viewPanel=<id>`` stay valid.
@@ -7,17 +7,67 @@ committed JSON is the same on every run and links to ``viewPanel=<id>`` stay val
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.models import dashboard
 
+from grafana.panel_defaults import DATASOURCE
+from grafana.rule_dialects import RUNBOOK_BASE_URL
+
 PanelBuilder = Builder[dashboard.Panel]
 Section = tuple[str, Sequence[PanelBuilder]]
+# Every dashboard, by uid, with the title its links show.
+DASHBOARDS: Final = {
+    "reelmail-mailer": "Mailer",
+    "reelmail-movies": "Movies API",
+    "reelmail-otp-slo": "OTP delivery SLO",
+}
+# The variables a link carries over, so the other dashboard opens on the same scope.
+CARRIED_VARIABLES: Final = "${datasource:queryparam}&${namespace:queryparam}"
 
 
-def new_dashboard(uid: str, title: str, description: str) -> dashboard_builders.Dashboard:
-    """Start a dashboard with our fixed uid, tags, time range and refresh."""
+def _links(uid: str) -> list[Builder[dashboard.DashboardLink]]:
+    """Link to every other dashboard (same time range and namespace) and the runbooks."""
+    others: list[Builder[dashboard.DashboardLink]] = [
+        dashboard_builders.DashboardLink(title)
+        .type(dashboard.DashboardLinkType.LINK)
+        .url(f"/d/{other}?{CARRIED_VARIABLES}")
+        .icon("dashboard")
+        .keep_time(keep_time=True)
+        for other, title in DASHBOARDS.items()
+        if other != uid
+    ]
+    runbooks = (
+        dashboard_builders.DashboardLink("Runbooks")
+        .type(dashboard.DashboardLinkType.LINK)
+        .url(RUNBOOK_BASE_URL)
+        .icon("doc")
+        .target_blank(target_blank=True)
+    )
+    return [*others, runbooks]
+
+
+def firing_alerts(service: str) -> dashboard_builders.AnnotationQuery:
+    """Mark when this service's alerts fired, on every panel, from Prometheus' ALERTS."""
+    return (
+        dashboard_builders.AnnotationQuery()
+        .name("Alerts")
+        .datasource(DATASOURCE)
+        .enable(enable=True)
+        .icon_color("red")
+        .expr(
+            "sum by (alertname, severity) "
+            f'(ALERTS{{alertstate="firing", service="{service}", namespace=~"$namespace"}})'
+        )
+    )
+
+
+def new_dashboard(
+    uid: str, title: str, description: str, service: str
+) -> dashboard_builders.Dashboard:
+    """Start a dashboard with our fixed uid, tags, time range, refresh, links and alerts."""
     return (
         dashboard_builders.Dashboard(title)
         .uid(uid)
@@ -27,6 +77,8 @@ def new_dashboard(uid: str, title: str, description: str) -> dashboard_builders.
         .time("now-1h", "now")
         .refresh("30s")
         .tooltip(dashboard.DashboardCursorSync.CROSSHAIR)
+        .links(_links(uid))
+        .annotation(firing_alerts(service))
     )
 
 

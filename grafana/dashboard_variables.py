@@ -1,8 +1,9 @@
 """Template variables every dashboard offers: data source, namespace, job and topic.
 
-Jobs and topics are listed from the metrics a dashboard actually reads, with the
-compose and chart defaults preselected, so the dashboards work unchanged in both
-places and in a cluster with several installations.
+Jobs and topics are listed from the metrics a dashboard actually reads, within the
+chosen namespace, with the installation's settings preselected: compose's defaults
+here, and the release's namespace, jobs, consumer group and topic in the chart's copy
+(grafana/dashboard_bindings.py), so one dashboard serves a cluster of installations.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from grafana_foundation_sdk.models.dashboard import (
     VariableSort,
 )
 
+from grafana.dashboard_markers import setting_value
 from grafana.panel_defaults import DATASOURCE
+from grafana.rule_dialects import NAMESPACE, Setting
 
 ALL: Final = "$__all"
-DEFAULT_TOPIC: Final = "mail.otp.v1"
 
 VariableBuilder = Builder[VariableModel]
 
@@ -35,6 +37,12 @@ def datasource_variable() -> dashboard_builders.DatasourceVariable:
 
 def namespace_variable() -> dashboard_builders.QueryVariable:
     """Kubernetes namespace; "All" matches compose too, whose series have no namespace."""
+    namespace = setting_value(NAMESPACE)
+    current = (
+        VariableOption(selected=True, text=namespace, value=namespace)
+        if namespace
+        else VariableOption(selected=True, text="All", value=ALL)
+    )
     return (
         dashboard_builders.QueryVariable("namespace")
         .label("Namespace")
@@ -44,14 +52,18 @@ def namespace_variable() -> dashboard_builders.QueryVariable:
         .sort(VariableSort.ALPHABETICAL_ASC)
         .include_all(include_all=True)
         .all_value(".*")
-        .current(VariableOption(selected=True, text="All", value=ALL))
+        .current(current)
     )
 
 
 def label_variable(
-    name: str, label: str, series: str, default: str
+    name: str, label: str, series: str, default: Setting | str
 ) -> dashboard_builders.QueryVariable:
-    """One value of ``label`` found on ``series``, preselecting the deployments' default."""
+    """One value of ``label`` found on ``series``, preselecting the installation's own.
+
+    A :class:`Setting` default follows the installation; a string is the same everywhere.
+    """
+    value = default if isinstance(default, str) else setting_value(default)
     return (
         dashboard_builders.QueryVariable(name)
         .label(name.replace("_", " ").capitalize())
@@ -59,5 +71,5 @@ def label_variable(
         .query(f"label_values({series}, {label})")
         .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
         .sort(VariableSort.ALPHABETICAL_ASC)
-        .current(VariableOption(selected=True, text=default, value=default))
+        .current(VariableOption(selected=True, text=value, value=value))
     )

@@ -7,17 +7,14 @@ the committed bytes with :func:`rendered_files`.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models import dashboard
-
-from grafana.catalog import dashboards
+from grafana.catalog import dashboard_json, dashboards
 from grafana.chart_schema import SCHEMA_PATH, values_schema
+from grafana.dashboard_bindings import bindings_file
 from grafana.rules_files import helm_rules, plain_rules, threshold_defaults
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
@@ -26,12 +23,8 @@ RULE_FILES: Final[dict[str, Callable[[], str]]] = {
     "deploy/prometheus/alerts.yaml": plain_rules,
     "deploy/helm/reelmail/files/prometheus-rules.yaml": helm_rules,
     "deploy/helm/reelmail/files/alert-thresholds.yaml": threshold_defaults,
+    "deploy/helm/reelmail/files/dashboard-bindings.yaml": bindings_file,
 }
-
-
-def dashboard_json(model: dashboard.Dashboard) -> str:
-    """Serialise a dashboard as Grafana imports it, in a stable key order."""
-    return json.dumps(model, cls=JSONEncoder, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
 def rendered_files() -> dict[str, str]:

@@ -98,6 +98,7 @@ def mailer_down(d: RuleDialect) -> AlertRule:
     mailer being up does not hide this one being gone.
     """
     group = select.consumer_group(d)
+    minimum = d.threshold(t.INSTANCES_UP_MINIMUM)
     return AlertRule(
         alert="MailerDown",
         expr=(
@@ -106,7 +107,7 @@ def mailer_down(d: RuleDialect) -> AlertRule:
             "or\n"
             f"  absent(kafka_consumergroup_lag{{{group}}})\n"
             ")\n"
-            f"and on () absent(up{{{select.mailer(d)}}} == 1)"
+            f"unless on () count(up{{{select.mailer(d)}}} == 1) >= {minimum}"
         ),
         for_="2m",
         severity="critical",

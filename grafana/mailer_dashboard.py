@@ -1,15 +1,16 @@
 """Mailer dashboard: is the consumer keeping up, and are the mails going out.
 
 Read top to bottom during an incident: lag (the symptom), sending (the usual cause),
-latency and concurrency (where time goes), then kafka-exporter's view of the consumer
-group, which is still there when the mailer itself exports nothing.
+readiness and the relay, latency and concurrency (where time goes), then
+kafka-exporter's view of the consumer group, which is still there when the mailer
+itself exports nothing.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from grafana_foundation_sdk.builders import stat, timeseries
+from grafana_foundation_sdk.builders import heatmap, stat, timeseries
 from grafana_foundation_sdk.models import dashboard
 
 from grafana import dashboard_variables as variables
@@ -17,13 +18,18 @@ from grafana import thresholds as t
 from grafana.dashboard_layout import Section, built, new_dashboard, with_sections
 from grafana.panel_defaults import (
     RATE,
+    count_up_panel,
+    heatmap_panel,
     latency_panel,
     query,
+    runbook_links,
     share_or_zero,
     stat_panel,
     thresholds,
     timeseries_panel,
 )
+from grafana.rule_dialects import CONSUMER_GROUP, MAILER_JOB
+from grafana.rule_dialects import TOPIC as TOPIC_SETTING
 
 UID: Final = "reelmail-mailer"
 MAILER: Final = 'job=~"$job", namespace=~"$namespace"'
@@ -64,11 +70,12 @@ def total_lag() -> stat.Panel:
         .thresholds(
             thresholds(
                 [
-                    (t.CONSUMER_LAG_MESSAGES_WARNING.default, "orange"),
-                    (t.CONSUMER_LAG_MESSAGES_CRITICAL.default, "red"),
+                    (t.CONSUMER_LAG_MESSAGES_WARNING, "orange"),
+                    (t.CONSUMER_LAG_MESSAGES_CRITICAL, "red"),
                 ]
             )
         )
+        .links(runbook_links("MailerConsumerLagMessagesHigh"))
         .with_target(
             query(
                 "sum by (topic) (max by (topic, partition) "
@@ -92,11 +99,12 @@ def lag_seconds() -> timeseries.Panel:
         .thresholds(
             thresholds(
                 [
-                    (t.CONSUMER_LAG_SECONDS_WARNING.default, "orange"),
-                    (t.CONSUMER_LAG_SECONDS_CRITICAL.default, "red"),
+                    (t.CONSUMER_LAG_SECONDS_WARNING, "orange"),
+                    (t.CONSUMER_LAG_SECONDS_CRITICAL, "red"),
                 ]
             )
         )
+        .links(runbook_links("MailerConsumerLagSecondsHigh"))
         .with_target(
             query(
                 f"max by (topic, partition) (mailer_consumer_lag_seconds{{{TOPIC}}})",
@@ -129,21 +137,27 @@ def failure_ratio() -> timeseries.Panel:
             "every attempt succeeded.",
             "percentunit",
         )
-        .thresholds(thresholds([(t.SEND_FAILURE_RATIO_WARNING.default, "red")]))
+        .thresholds(thresholds([(t.SEND_FAILURE_RATIO_WARNING, "red")]))
+        .links(runbook_links("MailerSendFailureRatioHigh"))
         .with_target(query(share_or_zero(failed, attempted), "failure ratio"))
     )
 
 
 def dead_letter_rate() -> timeseries.Panel:
     """Plot records given up on, by reason: each is a code a user never got."""
-    return timeseries_panel(
-        "Dead-letter rate by reason",
-        "Records sent to the dead-letter topic per second, by reason. Empty while "
-        "nothing has been dead-lettered since the mailer started.",
-        "ops",
-    ).with_target(
-        query(
-            f"sum by (reason) (rate(mailer_dead_letters_total{{{MAILER}}}[{RATE}]))", "{{reason}}"
+    return (
+        timeseries_panel(
+            "Dead-letter rate by reason",
+            "Records sent to the dead-letter topic per second, by reason. Empty while "
+            "nothing has been dead-lettered since the mailer started.",
+            "ops",
+        )
+        .links(runbook_links("MailerDeadLettersAppearing"))
+        .with_target(
+            query(
+                f"sum by (reason) (rate(mailer_dead_letters_total{{{MAILER}}}[{RATE}]))",
+                "{{reason}}",
+            )
         )
     )
 
@@ -199,30 +213,100 @@ def inflight() -> timeseries.Panel:
 
 def targets_up() -> stat.Panel:
     """Count the mailer instances Prometheus can scrape; zero is MailerDown."""
+    return count_up_panel(
+        "Mailer instances up",
+        "Mailer scrape targets answering; when this is 0 the panels above go empty "
+        "and only the kafka-exporter row below still shows the group.",
+        f"up{{{MAILER}}}",
+        ["MailerDown"],
+    )
+
+
+def duplicates_suppressed() -> timeseries.Panel:
+    """Plot repeats not sent again: a redelivery after a crash or rebalance, absorbed."""
+    return timeseries_panel(
+        "Duplicates suppressed",
+        "Records not mailed because this mailer had already sent their message id "
+        "within the dedup window: Kafka redelivered them (a crash, a rebalance, a retry "
+        "of a publish), and the user got one mail, not two.",
+        "ops",
+    ).with_target(
+        query(f"sum(rate(mailer_duplicates_suppressed_total{{{MAILER}}}[{RATE}]))", "suppressed")
+    )
+
+
+def pods_ready() -> stat.Panel:
+    """Count mailer pods that say they can work; fewer than running is MailerNotReady."""
+    return count_up_panel(
+        "Mailer pods ready",
+        "Pods whose last readiness verdict was ready (joined their group, not shutting "
+        "down, the relay accepts their credentials). A relay outage does not make a "
+        "pod unready: see the connection failures beside.",
+        f"mailer_ready{{{MAILER}}}",
+        ["MailerNotReady", "MailerSmtpCredentialsRejected"],
+    )
+
+
+def relay_failures() -> timeseries.Panel:
+    """Plot failed connections to the relay by reason: outages and rejections alike."""
     return (
-        stat_panel(
-            "Mailer instances up",
-            "Mailer scrape targets answering; when this is 0 the panels above go empty "
-            "and only the kafka-exporter row below still shows the group.",
-            "short",
+        timeseries_panel(
+            "SMTP connection failures by reason",
+            "Connections to the relay that failed, per second, by reason: unreachable, "
+            "timeout, tls_failed (an outage; mails wait and are retried), auth_rejected "
+            "and greeting_refused (the relay refuses us: the pod turns unready).",
+            "ops",
         )
-        .thresholds(thresholds([(1, "green")], base="red"))
-        .with_target(query(f"sum(up{{{MAILER}}})", "up"))
+        .span(18)
+        .links(runbook_links("MailerSmtpConnectionFailing", "MailerSmtpCredentialsRejected"))
+        .with_target(
+            query(
+                "sum by (reason) "
+                f"(rate(mailer_smtp_connection_failures_total{{{MAILER}}}[{RATE}]))",
+                "{{reason}}",
+            )
+        )
+    )
+
+
+def smtp_heatmap() -> heatmap.Panel:
+    """Show the whole SMTP send time distribution, not just three quantiles."""
+    return heatmap_panel(
+        "SMTP send time (heatmap)",
+        "SMTP transactions per latency bucket over time: a second band that appears is "
+        "a slow relay or a slow path through it. Exemplar dots link to traces.",
+        "mailer_smtp_send_duration_seconds_bucket",
+        MAILER,
+    )
+
+
+def delivery_heatmap() -> heatmap.Panel:
+    """Show how long codes took to arrive, bucket by bucket, against the 30 s SLO."""
+    return heatmap_panel(
+        "Delivery latency (heatmap)",
+        "Codes per bucket of issued-to-accepted time over time; everything above the "
+        "30 s band misses the SLO. Exemplar dots link to traces.",
+        "mailer_delivery_latency_seconds_bucket",
+        MAILER,
     )
 
 
 def group_members() -> timeseries.Panel:
     """Plot the group's members according to the broker, not the mailer."""
-    return timeseries_panel(
-        "Consumer-group members (kafka-exporter)",
-        "Members of the consumer group as the broker reports them. Zero while lag > 0 "
-        "is MailerConsumerGroupEmpty. Not filtered by namespace: the exporter may run "
-        "elsewhere.",
-        "short",
-    ).with_target(
-        query(
-            f"sum by (consumergroup) (kafka_consumergroup_members{{{EXPORTER}}})",
-            "{{consumergroup}}",
+    return (
+        timeseries_panel(
+            "Consumer-group members (kafka-exporter)",
+            "Members of the consumer group as the broker reports them. Zero while lag > 0 "
+            "is MailerConsumerGroupEmpty. Not filtered by namespace: the exporter may run "
+            "elsewhere.",
+            "short",
+        )
+        .links(runbook_links("MailerConsumerGroupEmpty"))
+        .with_target(
+            query(
+                f"sum by (consumergroup) (kafka_consumergroup_members{{{EXPORTER}}})",
+                "{{consumergroup}}",
+            )
         )
     )
 
@@ -248,10 +332,13 @@ def _variables() -> list[variables.VariableBuilder]:
         variables.datasource_variable(),
         variables.namespace_variable(),
         variables.label_variable(
-            "job", "job", 'mailer_inflight_messages{namespace=~"$namespace"}', "mailer"
+            "job", "job", 'mailer_inflight_messages{namespace=~"$namespace"}', MAILER_JOB
         ),
         variables.label_variable(
-            "topic", "topic", 'mailer_consumer_lag_messages{job=~"$job"}', variables.DEFAULT_TOPIC
+            "topic",
+            "topic",
+            'mailer_consumer_lag_messages{namespace=~"$namespace", job=~"$job"}',
+            TOPIC_SETTING,
         ),
         variables.label_variable(
             "exporter_job", "job", "kafka_consumergroup_members", "kafka-exporter"
@@ -260,7 +347,7 @@ def _variables() -> list[variables.VariableBuilder]:
             "consumergroup",
             "consumergroup",
             'kafka_consumergroup_members{job=~"$exporter_job"}',
-            "mailer",
+            CONSUMER_GROUP,
         ),
     ]
 
@@ -271,11 +358,23 @@ def mailer_dashboard() -> dashboard.Dashboard:
         UID,
         "reelmail / Mailer: consumer lag & send rate",
         "Is the mail consumer keeping up with one-time codes, and are they being sent?",
+        service="mailer",
     ).variables(_variables())
     sections: list[Section] = [
         ("Consumer lag", [lag_per_partition(), total_lag(), lag_seconds()]),
-        ("Sending", [send_rate(), failure_ratio(), dead_letter_rate(), received_rate()]),
+        (
+            "Sending",
+            [
+                send_rate(),
+                failure_ratio(),
+                dead_letter_rate(),
+                received_rate(),
+                duplicates_suppressed(),
+            ],
+        ),
+        ("Readiness and the relay", [pods_ready(), relay_failures()]),
         ("Latency and concurrency", [smtp_latency(), delivery_latency(), inflight(), targets_up()]),
+        ("Latency distribution", [smtp_heatmap(), delivery_heatmap()]),
         ("Consumer group (kafka-exporter)", [group_members(), group_lag()]),
     ]
     return built(with_sections(board, sections))

@@ -80,9 +80,13 @@ def _http_errors(d: RuleDialect, severity: Severity, limit: Threshold) -> AlertR
 def movies_down(d: RuleDialect) -> AlertRule:
     """Page when no movies instance answers its scrape: nobody can sign in or browse."""
     up = f"up{{{select.movies(d)}}}"
+    minimum = d.threshold(t.INSTANCES_UP_MINIMUM)
     return AlertRule(
         alert="MoviesDown",
-        expr=f"(\n  count({up} == 0)\nor\n  absent({up})\n)\nunless on () count({up} == 1)",
+        expr=(
+            f"(\n  count({up} == 0)\nor\n  absent({up})\n)\n"
+            f"unless on () count({up} == 1) >= {minimum}"
+        ),
         for_="2m",
         severity="critical",
         service="movies",

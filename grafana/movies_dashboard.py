@@ -17,13 +17,18 @@ from grafana import thresholds as t
 from grafana.dashboard_layout import Section, built, new_dashboard, with_sections
 from grafana.panel_defaults import (
     RATE,
+    count_up_panel,
+    dashed_threshold_lines,
     latency_panel,
     query,
+    runbook_links,
     share_or_zero,
     stat_panel,
     thresholds,
     timeseries_panel,
 )
+from grafana.rule_dialects import MOVIES_JOB
+from grafana.rule_dialects import TOPIC as TOPIC_SETTING
 
 UID: Final = "reelmail-movies"
 MOVIES: Final = 'job=~"$job", namespace=~"$namespace"'
@@ -58,7 +63,12 @@ def error_ratio() -> timeseries.Panel:
             "served requests without server errors.",
             "percentunit",
         )
-        .thresholds(thresholds([(t.HTTP_ERROR_RATIO_WARNING.default, "red")]))
+        .thresholds(
+            thresholds(
+                [(t.HTTP_ERROR_RATIO_WARNING, "orange"), (t.HTTP_ERROR_RATIO_CRITICAL, "red")]
+            )
+        )
+        .links(runbook_links("MoviesHttpErrorRatioHigh"))
         .with_target(query(share_or_zero(errors, total), "{{path}}"))
     )
 
@@ -66,15 +76,23 @@ def error_ratio() -> timeseries.Panel:
 def request_duration() -> timeseries.Panel:
     """Plot latency per route, the D of RED; exemplars open the slow request's trace."""
     buckets = f"litestar_request_duration_seconds_bucket{{{MOVIES}}}"
-    return timeseries_panel(
-        "Request duration p95 by route",
-        "95th percentile of request duration per route template, from the plugin's "
-        "histogram. Exemplar dots link to traces.",
-        "s",
-    ).with_target(
-        query(
-            f"histogram_quantile(0.95, sum by (le, path) (rate({buckets}[{RATE}])))", "{{path}}"
-        ).exemplar(exemplar=True)
+    return (
+        timeseries_panel(
+            "Request duration p95 by route",
+            "95th percentile of request duration per route template, from the plugin's "
+            "histogram (probes and scrapes are not in it); the dashed line is "
+            "MoviesLatencyHigh's threshold. Exemplar dots link to traces.",
+            "s",
+        )
+        .thresholds(thresholds([(t.HTTP_LATENCY_P95_SECONDS_WARNING, "orange")]))
+        .thresholds_style(dashed_threshold_lines())
+        .links(runbook_links("MoviesLatencyHigh"))
+        .with_target(
+            query(
+                f"histogram_quantile(0.95, sum by (le, path) (rate({buckets}[{RATE}])))",
+                "{{path}}",
+            ).exemplar(exemplar=True)
+        )
     )
 
 
@@ -85,6 +103,36 @@ def in_progress() -> timeseries.Panel:
         "Requests the API is serving right now, summed over instances.",
         "short",
     ).with_target(query(f"sum(litestar_requests_in_progress{{{MOVIES}}})", "in progress"))
+
+
+def targets_up() -> stat.Panel:
+    """Count the movies instances Prometheus can scrape; zero is MoviesDown."""
+    return count_up_panel(
+        "Movies instances up",
+        "movies scrape targets answering; at 0 nobody can sign in or browse.",
+        f"up{{{MOVIES}}}",
+        ["MoviesDown"],
+    )
+
+
+def rate_limited() -> timeseries.Panel:
+    """Plot sign-in requests refused with 429, by bucket: abuse, or users sharing one."""
+    return (
+        timeseries_panel(
+            "Sign-in requests refused (429) by limit",
+            "Requests per second refused by a sign-in rate limit, by bucket. A steady "
+            "codes_per_client stream behind an ingress usually means every user shares "
+            "the proxy's address: set movies.trustedProxies.",
+            "reqps",
+        )
+        .span(18)
+        .with_target(
+            query(
+                f"sum by (bucket) (rate(movies_rate_limited_total{{{MOVIES}}}[{RATE}]))",
+                "{{bucket}}",
+            )
+        )
+    )
 
 
 def codes_issued() -> timeseries.Panel:
@@ -141,11 +189,12 @@ def outbox_age() -> stat.Panel:
         .thresholds(
             thresholds(
                 [
-                    (t.OUTBOX_OLDEST_AGE_SECONDS_WARNING.default, "orange"),
-                    (t.OUTBOX_OLDEST_AGE_SECONDS_CRITICAL.default, "red"),
+                    (t.OUTBOX_OLDEST_AGE_SECONDS_WARNING, "orange"),
+                    (t.OUTBOX_OLDEST_AGE_SECONDS_CRITICAL, "red"),
                 ]
             )
         )
+        .links(runbook_links("MoviesOutboxOldestAgeHigh"))
         .with_target(query(f"max(movies_outbox_oldest_age_seconds{{{MOVIES}}})", "oldest"))
     )
 
@@ -184,7 +233,8 @@ def publish_error_ratio() -> timeseries.Panel:
             "Share of publishes whose result is not ok, per topic; zero when all succeeded.",
             "percentunit",
         )
-        .thresholds(thresholds([(t.PUBLISH_FAILURE_RATIO_WARNING.default, "red")]))
+        .thresholds(thresholds([(t.PUBLISH_FAILURE_RATIO_WARNING, "red")]))
+        .links(runbook_links("MoviesKafkaPublishFailing"))
         .with_target(query(share_or_zero(failed, total), "{{topic}}"))
     )
 
@@ -195,10 +245,13 @@ def _variables() -> list[variables.VariableBuilder]:
         variables.datasource_variable(),
         variables.namespace_variable(),
         variables.label_variable(
-            "job", "job", 'litestar_requests_total{namespace=~"$namespace"}', "movies"
+            "job", "job", 'litestar_requests_total{namespace=~"$namespace"}', MOVIES_JOB
         ),
         variables.label_variable(
-            "topic", "topic", 'movies_kafka_publish_total{job=~"$job"}', variables.DEFAULT_TOPIC
+            "topic",
+            "topic",
+            'movies_kafka_publish_total{namespace=~"$namespace", job=~"$job"}',
+            TOPIC_SETTING,
         ),
     ]
 
@@ -209,9 +262,11 @@ def movies_dashboard() -> dashboard.Dashboard:
         UID,
         "reelmail / Movies API",
         "Requests, one-time codes, the outbox and Kafka publishing of the movies service.",
+        service="movies",
     ).variables(_variables())
     sections: list[Section] = [
         ("HTTP", [request_rate(), error_ratio(), request_duration(), in_progress()]),
+        ("Availability and limits", [rate_limited(), targets_up()]),
         ("One-time codes", [codes_issued(), verifications()]),
         ("Outbox", [outbox_pending(), outbox_age()]),
         ("Kafka publish", [publish_rate(), publish_latency(), publish_error_ratio()]),

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from textwrap import indent
 from typing import Final
 
+from grafana.thresholds import Threshold
+
 LATENCY_TARGET_SECONDS: Final = 30
 DELIVERY_LATENCY_BUCKETS: Final = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
 # Python's client writes the bound as "30.0"; other clients and Prometheus 2's text
@@ -31,13 +33,18 @@ class BurnRateWindow:
 
     long: str
     short: str
-    factor: float
+    factor: Threshold
+
+
+def _window(long: str, short: str, factor: float) -> BurnRateWindow:
+    meaning = f"burn rate over {long} (and {short}) at which the budget alert fires"
+    return BurnRateWindow(long, short, Threshold(f"burnRate{long}", factor, meaning, tunable=False))
 
 
 # Google SRE workbook, "Alerting on SLOs", multiwindow multi-burn-rate alerts:
 # 2 % and 5 % of a 30-day budget in 1 h and 6 h page; 10 % in 1 d and 3 d file a ticket.
-PAGE_WINDOWS: Final = (BurnRateWindow("1h", "5m", 14.4), BurnRateWindow("6h", "30m", 6))
-TICKET_WINDOWS: Final = (BurnRateWindow("1d", "2h", 3), BurnRateWindow("3d", "6h", 1))
+PAGE_WINDOWS: Final = (_window("1h", "5m", 14.4), _window("6h", "30m", 6))
+TICKET_WINDOWS: Final = (_window("1d", "2h", 3), _window("3d", "6h", 1))
 
 
 def _with(matchers: str, extra: str) -> str:

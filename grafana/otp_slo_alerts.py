@@ -39,14 +39,12 @@ def budget_rules(d: RuleDialect) -> tuple[RecordingRule, ...]:
     return (RecordingRule(period, otp_slo.period_error_ratio(select.recorded(d))),)
 
 
-def _burning(window: BurnRateWindow, budget: str, selector: str) -> str:
+def _burning(d: RuleDialect, window: BurnRateWindow, budget: str) -> str:
     """Require both windows to burn faster than ``window.factor`` times sustainable."""
-    long_ratio = otp_slo.recorded_error_ratio(window.long) + selector
-    short_ratio = otp_slo.recorded_error_ratio(window.short) + selector
-    return (
-        f"(\n  {long_ratio} / {budget} > {window.factor:g}\n"
-        f"and\n  {short_ratio} / {budget} > {window.factor:g}\n)"
-    )
+    long_ratio = otp_slo.recorded_error_ratio(window.long) + select.recorded(d)
+    short_ratio = otp_slo.recorded_error_ratio(window.short) + select.recorded(d)
+    factor = d.threshold(window.factor)
+    return f"(\n  {long_ratio} / {budget} > {factor}\nand\n  {short_ratio} / {budget} > {factor}\n)"
 
 
 def _budget_burn(
@@ -57,7 +55,7 @@ def _budget_burn(
     budget = f"(1 - {objective})"
     return AlertRule(
         alert="OtpDeliveryErrorBudgetBurn",
-        expr="\nor\n".join(_burning(window, budget, select.recorded(d)) for window in windows),
+        expr="\nor\n".join(_burning(d, window, budget) for window in windows),
         for_=for_,
         severity=severity,
         service="mailer",

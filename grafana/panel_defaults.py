@@ -13,11 +13,20 @@ from typing import Final
 
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
-from grafana_foundation_sdk.builders import prometheus, stat, timeseries
+from grafana_foundation_sdk.builders import heatmap, prometheus, stat, timeseries
 from grafana_foundation_sdk.cog.builder import Builder
 from grafana_foundation_sdk.cog.variants import Dataquery
 from grafana_foundation_sdk.models import common
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, Threshold, ThresholdsMode
+from grafana_foundation_sdk.models import dashboard as dashboard_models
+from grafana_foundation_sdk.models import heatmap as heatmap_models
+from grafana_foundation_sdk.models.dashboard import DataSourceRef, ThresholdsMode
+from grafana_foundation_sdk.models.dashboard import Threshold as Step
+from grafana_foundation_sdk.models.prometheus import PromQueryFormat
+
+from grafana.dashboard_markers import threshold_value
+from grafana.rule_dialects import RUNBOOK_BASE_URL
+from grafana.rule_model import runbook_slug
+from grafana.thresholds import INSTANCES_UP_MINIMUM, Threshold
 
 DATASOURCE: Final = DataSourceRef(type_val="prometheus", uid="${datasource}")
 RATE: Final = "$__rate_interval"
@@ -42,17 +51,51 @@ def instant_query(expr: str, legend: str) -> prometheus.Dataquery:
 
 
 def thresholds(
-    steps: Sequence[tuple[float, str]], base: str = "green"
+    steps: Sequence[tuple[Threshold, str]], base: str = "green"
 ) -> dashboard_builders.ThresholdsConfig:
-    """Colour absolute steps up from ``base``, so alert thresholds show on panels too."""
+    """Colour a panel at alert thresholds: the same numbers the rules compare with.
+
+    Steps take :class:`~grafana.thresholds.Threshold` objects, never bare numbers, so
+    a panel cannot draw a line no alert has, and the chart can put the installation's
+    thresholds into its copy of the dashboard (grafana/dashboard_bindings.py).
+    """
     return (
         dashboard_builders.ThresholdsConfig()
         .mode(ThresholdsMode.ABSOLUTE)
         .steps(
-            [Threshold(value=None, color=base)]
-            + [Threshold(value=value, color=color) for value, color in steps]
+            [Step(value=None, color=base)]
+            + [Step(value=threshold_value(limit), color=color) for limit, color in steps]
         )
     )
+
+
+def count_up_panel(title: str, description: str, series: str, alerts: Sequence[str]) -> stat.Panel:
+    """Count instances that are up (or ready): red below one, linked to the alerts."""
+    return (
+        stat_panel(title, description, "short")
+        .thresholds(thresholds([(INSTANCES_UP_MINIMUM, "green")], base="red"))
+        .links(runbook_links(*alerts))
+        .with_target(query(f"sum({series})", "up"))
+    )
+
+
+def base_colour(colour: str) -> dashboard_builders.ThresholdsConfig:
+    """Colour a panel one way whatever its value: for numbers no alert compares with."""
+    return (
+        dashboard_builders.ThresholdsConfig()
+        .mode(ThresholdsMode.ABSOLUTE)
+        .steps([Step(value=None, color=colour)])
+    )
+
+
+def runbook_links(*alerts: str) -> list[Builder[dashboard_models.DashboardLink]]:
+    """Link a panel to the runbooks of the alerts it shows the input of."""
+    return [
+        dashboard_builders.DashboardLink(f"Runbook: {alert}")
+        .url(f"{RUNBOOK_BASE_URL}{runbook_slug(alert)}.md")
+        .target_blank(target_blank=True)
+        for alert in alerts
+    ]
 
 
 def timeseries_panel(title: str, description: str, unit: str) -> timeseries.Panel:
@@ -109,6 +152,35 @@ def share_or_zero(part: str, whole: str) -> str:
     exactly when everything is fine.
     """
     return f"({part} or 0 * {whole})\n/\n{whole}"
+
+
+def heatmap_panel(title: str, description: str, bucket_metric: str, selector: str) -> heatmap.Panel:
+    """Show a seconds histogram's buckets over time; exemplar dots link to traces."""
+    buckets = f"{bucket_metric}{{{selector}}}"
+    target = (
+        query(f"sum by (le) (increase({buckets}[{RATE}]))", "{{le}}")
+        .format(PromQueryFormat.HEATMAP)
+        .exemplar(exemplar=True)
+    )
+    return (
+        heatmap.Panel()
+        .title(title)
+        .description(description)
+        .unit("s")
+        .datasource(DATASOURCE)
+        .height(8)
+        .span(12)
+        .calculate(calculate=False)
+        .y_axis(heatmap.YAxisConfig().unit("s"))
+        .color(
+            heatmap.HeatmapColorOptions()
+            .mode(heatmap_models.HeatmapColorMode.SCHEME)
+            .scheme("Oranges")
+            .scale(heatmap_models.HeatmapColorScale.EXPONENTIAL)
+            .exponent(0.5)
+        )
+        .with_target(target)
+    )
 
 
 def latency_panel(

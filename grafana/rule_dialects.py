@@ -115,7 +115,9 @@ class HelmDialect:
     """The rules file the chart passes through ``tpl`` into its PrometheusRule."""
 
     def threshold(self, threshold: Threshold) -> str:
-        """Look the threshold's key up in the chart values."""
+        """Look a tunable threshold's key up in the chart values; write the others."""
+        if not threshold.tunable:
+            return format_number(threshold.default)
         return "{{ " + f"{HELM_VALUES_PATH}.{threshold.key}" + " }}"
 
     def setting(self, setting: Setting) -> str:

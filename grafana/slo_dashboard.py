@@ -1,8 +1,9 @@
 """OTP delivery SLO dashboard: are codes mailed within 30 s, and how fast does budget go.
 
-The burn-rate and SLI-over-time panels read the recording rules the burn-rate alerts
-read, so what pages and what is on screen agree; the range SLI and the budget compute
-from the raw histogram so they work over any time range.
+The burn-rate, SLI-over-time and budget panels read the recording rules the burn-rate
+alerts read, so what pages and what is on screen agree (in a cluster they come with the
+chart's PrometheusRule, prometheusRule.enabled; compose's Prometheus loads them); the
+range SLI computes from the raw histogram so it works over any time range.
 """
 
 from __future__ import annotations
@@ -12,21 +13,31 @@ from typing import Final
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
 from grafana_foundation_sdk.builders import stat, timeseries
 from grafana_foundation_sdk.models import dashboard
-from grafana_foundation_sdk.models.dashboard import VariableOption
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardRangeMapOptions,
+    RangeMap,
+    ValueMappingResult,
+    VariableOption,
+)
 
 from grafana import dashboard_variables as variables
 from grafana import otp_slo
 from grafana.dashboard_layout import Section, built, new_dashboard, with_sections
+from grafana.dashboard_markers import threshold_value
 from grafana.panel_defaults import (
     RATE,
+    base_colour,
     dashed_threshold_lines,
     instant_query,
     latency_panel,
     query,
+    runbook_links,
     stat_panel,
     thresholds,
     timeseries_panel,
 )
+from grafana.rule_dialects import MAILER_JOB
+from grafana.rule_dialects import TOPIC as TOPIC_SETTING
 from grafana.thresholds import OTP_DELIVERY_SLO_OBJECTIVE, format_number
 
 UID: Final = "reelmail-otp-slo"
@@ -35,6 +46,10 @@ NAMESPACE: Final = '{namespace=~"$namespace"}'
 BUDGET: Final = "(1 - $objective)"
 OBJECTIVES: Final = ("0.99", "0.995", "0.999")
 BURN_WINDOWS: Final = ("1h", "6h", "1d", "3d")
+NEEDS_RULES: Final = (
+    " Reads the SLO's recording rules: in a cluster they come with the chart's "
+    "PrometheusRule (prometheusRule.enabled); without them this panel is empty."
+)
 GOOD: Final = f"mailer_delivery_latency_seconds_bucket{{{MAILER}, {otp_slo.GOOD_BUCKET_MATCHER}}}"
 DELIVERED: Final = f"mailer_delivery_latency_seconds_count{{{MAILER}}}"
 FAILED: Final = f"mailer_emails_total{{{MAILER}, {otp_slo.BAD_RESULTS_MATCHER}}}"
@@ -49,7 +64,8 @@ def sli_over_range() -> stat.Panel:
             "the dashboard's time range. Late, expired and dead-lettered codes count as bad.",
             "percentunit",
         )
-        .thresholds(thresholds([(OTP_DELIVERY_SLO_OBJECTIVE.default, "green")], base="red"))
+        .thresholds(thresholds([(OTP_DELIVERY_SLO_OBJECTIVE, "green")], base="red"))
+        .links(runbook_links("OtpDeliveryErrorBudgetBurn"))
         .decimals(2)
         .with_target(instant_query(otp_slo.delivered_in_time_ratio("$__range", MAILER), "SLI"))
     )
@@ -57,34 +73,43 @@ def sli_over_range() -> stat.Panel:
 
 def budget_remaining() -> stat.Panel:
     """Show what is left of the 30-day error budget: how much risk we can still take."""
-    error = otp_slo.error_ratio(otp_slo.SLO_PERIOD, MAILER)
+    spent = f"{otp_slo.recorded_error_ratio(otp_slo.SLO_PERIOD)}{NAMESPACE}"
+    missed = RangeMap(
+        DashboardRangeMapOptions(from_val=None, to=0, result=ValueMappingResult(color="red"))
+    )
     return (
         stat_panel(
             "Error budget remaining (30 d)",
-            "Share of the 30-day error budget (1 - objective) not yet spent; negative "
-            "means the SLO is already missed for this period.",
+            "Share of the 30-day error budget (1 - objective) not yet spent; red and "
+            "negative means the SLO is already missed for this period. From the 30-day "
+            "error ratio recorded every 5 minutes (a shorter retention shortens the "
+            "period to what is kept)." + NEEDS_RULES,
             "percentunit",
         )
-        .thresholds(thresholds([(0.25, "orange"), (0.5, "green")], base="red"))
+        .thresholds(base_colour("green"))
+        .mappings([missed])
         .decimals(1)
-        .with_target(instant_query(f"1 - (\n{error}\n) / {BUDGET}", "budget left"))
+        .with_target(instant_query(f"1 - {spent} / {BUDGET}", "budget left"))
     )
 
 
 def burn_rate() -> timeseries.Panel:
     """Plot burn per long window, with the ticket and page factors drawn as lines."""
-    factors = sorted(w.factor for w in (*otp_slo.TICKET_WINDOWS, *otp_slo.PAGE_WINDOWS))
+    windows = sorted(
+        (*otp_slo.TICKET_WINDOWS, *otp_slo.PAGE_WINDOWS), key=lambda w: w.factor.default
+    )
     colours = ("yellow", "orange", "red", "dark-red")
     return (
         timeseries_panel(
             "Error budget burn rate",
             "How many times faster than sustainable the budget burns, per window, from the "
             "recording rules the OtpDeliveryErrorBudgetBurn alerts read. Dashed lines mark "
-            "the ticket (1, 3) and page (6, 14.4) factors.",
+            "the ticket (1, 3) and page (6, 14.4) factors." + NEEDS_RULES,
             "short",
         )
-        .thresholds(thresholds(list(zip(factors, colours, strict=True))))
+        .thresholds(thresholds([(w.factor, c) for w, c in zip(windows, colours, strict=True)]))
         .thresholds_style(dashed_threshold_lines())
+        .links(runbook_links("OtpDeliveryErrorBudgetBurn"))
         .targets(
             [
                 query(f"{otp_slo.recorded_error_ratio(w)}{NAMESPACE} / {BUDGET}", w, ref_id)
@@ -100,10 +125,10 @@ def sli_over_time() -> timeseries.Panel:
         timeseries_panel(
             "Codes mailed within 30 s (5 m and 1 h windows)",
             "The SLI over sliding 5-minute and 1-hour windows, from the recording rules; "
-            "the dashed line is the default objective.",
+            "the dashed line is the objective the alerts use." + NEEDS_RULES,
             "percentunit",
         )
-        .thresholds(thresholds([(OTP_DELIVERY_SLO_OBJECTIVE.default, "red")]))
+        .thresholds(thresholds([(OTP_DELIVERY_SLO_OBJECTIVE, "red")]))
         .thresholds_style(dashed_threshold_lines())
         .targets(
             [
@@ -157,12 +182,12 @@ def delivery_latency() -> timeseries.Panel:
 
 
 def objective_variable() -> dashboard_builders.CustomVariable:
-    """Let the viewer pick the objective; the alerts' own is a Helm value."""
-    default = format_number(OTP_DELIVERY_SLO_OBJECTIVE.default)
+    """Preselect the objective the alerts use; the viewer may try a stricter one."""
+    default = format_number(threshold_value(OTP_DELIVERY_SLO_OBJECTIVE))
     return (
         dashboard_builders.CustomVariable("objective")
         .label("Objective")
-        .values(",".join(OBJECTIVES))
+        .values(",".join(dict.fromkeys((default, *OBJECTIVES))))
         .current(VariableOption(selected=True, text=default, value=default))
     )
 
@@ -173,10 +198,16 @@ def _variables() -> list[variables.VariableBuilder]:
         variables.datasource_variable(),
         variables.namespace_variable(),
         variables.label_variable(
-            "job", "job", 'mailer_delivery_latency_seconds_count{namespace=~"$namespace"}', "mailer"
+            "job",
+            "job",
+            'mailer_delivery_latency_seconds_count{namespace=~"$namespace"}',
+            MAILER_JOB,
         ),
         variables.label_variable(
-            "topic", "topic", 'mailer_messages_received_total{job=~"$job"}', variables.DEFAULT_TOPIC
+            "topic",
+            "topic",
+            'mailer_messages_received_total{namespace=~"$namespace", job=~"$job"}',
+            TOPIC_SETTING,
         ),
         objective_variable(),
     ]
@@ -188,6 +219,7 @@ def slo_dashboard() -> dashboard.Dashboard:
         UID,
         "reelmail / OTP delivery SLO",
         "Share of one-time codes mailed within 30 s of issue, and the error-budget burn.",
+        service="mailer",
     ).variables(_variables())
     sections: list[Section] = [
         ("Objective", [sli_over_range(), budget_remaining(), burn_rate()]),

@@ -1,8 +1,11 @@
-"""Alert thresholds: the numbers an operator may tune per installation.
+"""Alert thresholds: the numbers alerts compare with, and that panels are coloured at.
 
-Each threshold has one default, used by the plain Prometheus rules file, and one Helm
-values key under ``alerts.thresholds``, used by the chart's PrometheusRule; keeping
-both in one table means the two files cannot disagree about what a key means.
+Each tunable threshold has one default, used by the plain Prometheus rules file, and
+one Helm values key under ``alerts.thresholds``, used by the chart's PrometheusRule and
+its dashboards; keeping both in one table means no file can disagree about what a key
+means. A few numbers are part of an alert's definition rather than a setting (the
+burn-rate factors of the SLO alerts, "at least one instance up"): they are thresholds
+too, so panels draw them from the same place, but they are never a value.
 """
 
 from __future__ import annotations
@@ -13,26 +16,35 @@ from typing import Final, Literal
 # What values a threshold may take: any count or duration (>= 0), a share (0 to 1), an
 # objective (strictly between 0 and 1: its error budget divides), whole minutes (>= 1).
 Bounds = Literal["non-negative", "ratio", "objective", "minutes"]
-_SCHEMAS: Final[dict[Bounds, dict[str, object]]] = {
+_NUMBERS: Final[dict[Bounds, dict[str, object]]] = {
     "non-negative": {"type": "number", "minimum": 0},
     "ratio": {"type": "number", "minimum": 0, "maximum": 1},
     "objective": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
     "minutes": {"type": "integer", "minimum": 1},
 }
+# `helm --set` passes decimals as strings, so each range also takes its decimal spelling.
+_SPELLINGS: Final[dict[Bounds, str]] = {
+    "non-negative": r"^[0-9]+(\.[0-9]+)?$",
+    "ratio": r"^(0(\.[0-9]+)?|1(\.0+)?)$",
+    "objective": r"^0\.[0-9]*[1-9][0-9]*$",
+    "minutes": r"^[1-9][0-9]*$",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Threshold:
-    """One tunable number: its Helm values key, its default and what it bounds."""
+    """One number: its Helm values key (when tunable), its default and what it bounds."""
 
     key: str
     default: float
     meaning: str
     bounds: Bounds = "non-negative"
+    tunable: bool = True
 
     def schema(self) -> dict[str, object]:
         """Give the JSON schema the chart's values.schema.json holds for this key."""
-        return {**_SCHEMAS[self.bounds], "description": self.meaning}
+        spelled = {"type": "string", "pattern": _SPELLINGS[self.bounds]}
+        return {"anyOf": [_NUMBERS[self.bounds], spelled], "description": self.meaning}
 
 
 CONSUMER_LAG_SECONDS_WARNING: Final = Threshold(
@@ -105,6 +117,10 @@ OTP_DELIVERY_SLO_OBJECTIVE: Final = Threshold(
     0.99,
     "share of one-time codes to mail within 30 s (30 days)",
     bounds="objective",
+)
+
+INSTANCES_UP_MINIMUM: Final = Threshold(
+    "instancesUpMinimum", 1, "scrape targets up, below which a service is down", tunable=False
 )
 
 ALL_THRESHOLDS: Final = (

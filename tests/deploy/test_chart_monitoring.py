@@ -109,19 +109,66 @@ def test_threshold_defaults_are_a_copy_of_the_thresholds_file():
     assert _values()["alerts"]["thresholds"] == defaults
 
 
-def test_dashboard_config_maps_equal_the_committed_grafana_json():
-    committed = {
-        p.name: json.loads(p.read_text(encoding="utf-8"))
-        for p in require(GRAFANA_DASHBOARDS, pattern="*.json")
-    }
-    manifests = render("default", "--set", "dashboards.enabled=true")
+def _dashboards(*flags: str) -> dict[str, dict]:
+    manifests = render("default", "--set", "dashboards.enabled=true", *flags)
     rendered = {}
     for config_map in of_kind(manifests, "ConfigMap"):
         if config_map["metadata"]["labels"].get("grafana_dashboard") == "1":
             for name, text in config_map["data"].items():
                 assert name not in rendered, f"{name} in two ConfigMaps"
                 rendered[name] = json.loads(text)
-    assert rendered == committed
+    return rendered
+
+
+def _preselected(board: dict) -> dict[str, str]:
+    return {v["name"]: v["current"]["value"] for v in board["templating"]["list"] if "current" in v}
+
+
+def test_dashboard_config_maps_are_the_committed_grafana_json_in_the_release_namespace():
+    committed = {
+        p.name: json.loads(p.read_text(encoding="utf-8"))
+        for p in require(GRAFANA_DASHBOARDS, pattern="*.json")
+    }
+    rendered = _dashboards()
+    assert set(rendered) == set(committed)
+    for name, board in rendered.items():
+        assert _preselected(board)["namespace"] == NAMESPACE
+        for variable in board["templating"]["list"]:
+            if variable["name"] == "namespace":
+                variable["current"] = {"selected": True, "text": "All", "value": "$__all"}
+        assert board == committed[name], name
+
+
+def test_dashboards_follow_the_release_thresholds_settings_and_runbooks():
+    require(GRAFANA_DASHBOARDS, pattern="*.json")
+    rendered = _dashboards(
+        "--set",
+        "alerts.thresholds.consumerLagMessagesWarning=250",
+        "--set",
+        "alerts.thresholds.otpDeliverySloObjective=0.995",
+        "--set",
+        "mailer.consumerGroup=otp-mailer",
+        "--set",
+        "kafka.topic=codes.v2",
+        "--set",
+        "prometheusRule.runbookUrl=https://wiki.example.test/rb",
+    )
+    mailer = rendered["reelmail-mailer.json"]
+    (lag,) = [p for p in mailer["panels"] if p["title"] == "Total lag (records)"]
+    steps = [s["value"] for s in lag["fieldConfig"]["defaults"]["thresholds"]["steps"]]
+    assert steps == [None, 250, 1000]
+    assert _preselected(mailer)["consumergroup"] == "otp-mailer"
+    assert _preselected(mailer)["topic"] == "codes.v2"
+    slo = rendered["reelmail-otp-slo.json"]
+    (objective,) = [v for v in slo["templating"]["list"] if v["name"] == "objective"]
+    assert objective["current"]["value"] == "0.995"
+    assert objective["query"].split(",")[0] == "0.995"
+    (sli,) = [p for p in slo["panels"] if p["title"].startswith("Codes mailed within 30 s (time")]
+    assert sli["fieldConfig"]["defaults"]["thresholds"]["steps"][1]["value"] == 0.995
+    urls = [link["url"] for board in rendered.values() for link in board["links"]]
+    urls += [link["url"] for p in mailer["panels"] for link in p.get("links", [])]
+    assert "https://wiki.example.test/rb/" in urls
+    assert not [u for u in urls if "github.com/reelmail" in u]
 
 
 def test_dashboard_config_maps_honour_label_and_namespace():

@@ -391,3 +391,17 @@ def test_both_services_share_one_mail_keyring_that_the_services_accept():
         assert keyring.active == "everything-2"
         assert set(keyring.ciphers) == {"everything-1", "everything-2"}
         assert keyring.retired == {"everything-0"}
+
+
+def test_notes_say_the_slo_panels_need_the_prometheus_rule(tmp_path):
+    alone = _notes(tmp_path / "alone", "minimal", "--set", "dashboards.enabled=true")
+    assert "prometheusRule.enabled" in alone
+    both = _notes(
+        tmp_path / "both",
+        "minimal",
+        "--set",
+        "dashboards.enabled=true",
+        "--set",
+        "prometheusRule.enabled=true",
+    )
+    assert "prometheusRule.enabled" not in both

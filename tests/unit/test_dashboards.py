@@ -11,8 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grafana.alert_rules import rule_groups
+from grafana.catalog import dashboard_json, dashboards
+from grafana.dashboard_markers import marking
 from grafana.generate import DASHBOARD_DIRS, REPO_ROOT, rendered_files
 from grafana.panel_queries import PanelQuery, panel_queries
+from grafana.rule_dialects import PlainDialect
+from grafana.thresholds import Threshold
 
 DASHBOARD_FILES = sorted(
     path for path in rendered_files() if path.endswith(".json") and "/dashboards/" in path
@@ -41,6 +46,11 @@ KNOWN_METRICS = {
     "mailer_consumer_lag_seconds",
     "mailer_inflight_messages",
     "mailer_dead_letters_total",
+    "mailer_duplicates_suppressed_total",
+    "mailer_ready",
+    "mailer_smtp_connection_failures_total",
+    "movies_rate_limited_total",
+    "ALERTS",
     "kafka_consumergroup_lag",
     "kafka_consumergroup_members",
 }
@@ -207,3 +217,125 @@ def test_every_panel_query_is_valid_promql(tmp_path: Path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+class _RecordingDialect(PlainDialect):
+    """The plain dialect, remembering every threshold the rules compare with."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.used: set[Threshold] = set()
+
+    def threshold(self, threshold: Threshold) -> str:
+        self.used.add(threshold)
+        return super().threshold(threshold)
+
+
+def _alert_thresholds() -> set[Threshold]:
+    dialect = _RecordingDialect()
+    rule_groups(dialect)
+    return dialect.used
+
+
+def _marked_boards():
+    with marking() as markers:
+        boards = [json.loads(dashboard_json(model)) for model in dashboards()]
+    return boards, markers
+
+
+def test_every_panel_threshold_is_a_threshold_the_alert_rules_compare_with():
+    boards, markers = _marked_boards()
+    used_by_rules = _alert_thresholds()
+    steps = 0
+    for board in boards:
+        for panel in board["panels"]:
+            defaults = panel.get("fieldConfig", {}).get("defaults", {})
+            for step in defaults.get("thresholds", {}).get("steps", []):
+                if step["value"] is None:
+                    continue
+                threshold = markers.thresholds.get(step["value"])
+                assert threshold is not None, f"{panel['title']}: a step no threshold gave"
+                assert threshold in used_by_rules, f"{panel['title']}: {threshold.key} in no rule"
+                steps += 1
+    assert steps >= 15
+
+
+def test_panels_that_show_an_alerts_input_link_to_its_runbook():
+    linked = {
+        link["title"].removeprefix("Runbook: ")
+        for uid in UIDS
+        for panel in _panels(uid)
+        for link in panel.get("links", [])
+    }
+    alerts = {
+        rule.alert
+        for group in rule_groups(PlainDialect())
+        for rule in group.rules
+        if hasattr(rule, "alert")
+    }
+    assert linked <= alerts
+    assert len(linked) >= 12
+    for uid in UIDS:
+        for panel in _panels(uid):
+            for link in panel.get("links", []):
+                assert (REPO_ROOT / "docs" / "runbooks" / link["url"].rsplit("/", 1)[1]).is_file()
+
+
+@pytest.mark.parametrize("uid", UIDS)
+def test_each_dashboard_links_to_the_others_and_the_runbooks(uid: str):
+    links = _dashboard(uid)["links"]
+    targets = {link["url"].split("?")[0] for link in links}
+    assert targets >= {f"/d/{other}" for other in UIDS if other != uid}
+    assert f"/d/{uid}" not in targets
+    for link in links:
+        if link["url"].startswith("/d/"):
+            assert link["keepTime"] is True
+            assert "${namespace:queryparam}" in link["url"]
+    assert any(link["title"] == "Runbooks" for link in links)
+
+
+@pytest.mark.parametrize("uid", UIDS)
+def test_each_dashboard_marks_its_services_firing_alerts(uid: str):
+    (annotation,) = _dashboard(uid)["annotations"]["list"]
+    assert annotation["datasource"]["uid"] == DATASOURCE_UID
+    assert 'ALERTS{alertstate="firing"' in annotation["expr"]
+    assert 'namespace=~"$namespace"' in annotation["expr"]
+
+
+def test_latency_histograms_have_heatmaps():
+    heatmaps = [panel for panel in _panels("reelmail-mailer") if panel["type"] == "heatmap"]
+    exprs = " ".join(target["expr"] for panel in heatmaps for target in panel["targets"])
+    assert "mailer_smtp_send_duration_seconds_bucket" in exprs
+    assert "mailer_delivery_latency_seconds_bucket" in exprs
+    for panel in heatmaps:
+        assert panel["targets"][0]["format"] == "heatmap"
+        assert panel["options"]["calculate"] is False
+
+
+def test_rate_limits_and_suppressed_duplicates_have_panels():
+    exprs = " ".join(
+        target["expr"] for uid in UIDS for panel in _panels(uid) for target in panel["targets"]
+    )
+    assert "movies_rate_limited_total" in exprs
+    assert "mailer_duplicates_suppressed_total" in exprs
+
+
+@pytest.mark.parametrize("uid", UIDS)
+def test_variables_of_the_services_own_series_are_scoped_to_the_namespace(uid: str):
+    for variable in _dashboard(uid)["templating"]["list"]:
+        if variable["type"] != "query" or variable["name"] in {"namespace", "exporter_job"}:
+            continue
+        if variable["name"] == "consumergroup":
+            continue  # kafka-exporter runs in its own namespace
+        assert 'namespace=~"$namespace"' in variable["query"], (uid, variable["name"])
+
+
+def test_the_chart_can_put_the_release_into_every_preselected_variable():
+    boards, markers = _marked_boards()
+    for board in boards:
+        bound = {
+            variable["name"]
+            for variable in board["templating"]["list"]
+            if variable.get("current", {}).get("value") in markers.settings
+        }
+        assert {"namespace", "job", "topic"} <= bound, board["uid"]
