@@ -235,3 +235,25 @@ def _port_names(manifests: list[dict], kind: str, component: str) -> set[str]:
 def test_services_label_their_component_for_the_job_label(scenario):
     for service in of_kind(render(scenario), "Service"):
         assert service["metadata"]["labels"]["app.kubernetes.io/component"] in {"movies", "mailer"}
+
+
+def test_the_optional_grafana_datasource_sends_exemplars_to_the_tracing_datasource():
+    manifests = render("everything")
+    (config_map,) = [
+        cm
+        for cm in of_kind(manifests, "ConfigMap")
+        if "grafana_datasource" in cm["metadata"]["labels"]
+    ]
+    (datasource,) = yaml.safe_load(config_map["data"]["reelmail-datasource.yaml"])["datasources"]
+    assert datasource["type"] == "prometheus"
+    assert datasource["url"] == "http://prometheus-operated.monitoring:9090"
+    (destination,) = datasource["jsonData"]["exemplarTraceIdDestinations"]
+    assert destination == {"name": "trace_id", "datasourceUid": "tempo"}
+
+
+def test_the_grafana_datasource_needs_a_url_and_a_tracing_datasource():
+    from chart_rendering import helm, template_args  # noqa: PLC0415 -- only this case renders raw
+
+    result = helm(*template_args("default", "1.37.0", "--set", "grafanaDatasource.enabled=true"))
+    assert result.returncode != 0
+    assert "grafanaDatasource.prometheusUrl" in result.stderr
