@@ -101,15 +101,23 @@ class ServiceProcess:
         process = self._process
         if process is None:
             return None
-        if process.poll() is None:
-            process.send_signal(signum)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        process.send_signal(signum)
+        status = reap(process, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
         self._process = None
-        return process.returncode
+        return status
+
+
+def reap(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """Wait up to ``timeout`` for a signalled process, SIGKILL it after that; return its status.
+
+    ``send_signal`` before this is a no-op on a process that already exited, so callers
+    signal first, then reap, whatever state the process is in.
+    """
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait(10)

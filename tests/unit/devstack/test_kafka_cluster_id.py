@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from devstack.kafka_broker import new_cluster_id, storage_format_argv
+from devstack.kafka_node import new_cluster_id, storage_format_argv
 
 
 def test_cluster_ids_never_start_with_a_dash_over_many_draws():
