@@ -72,6 +72,8 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(arguments)
     settings = _settings(args)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    # The harness's own clients meet killed brokers on purpose; the services' logs tell it.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     shutil.rmtree(settings.workdir, ignore_errors=True)
     settings.workdir.mkdir(parents=True)
     _print(report.console_header())

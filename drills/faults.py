@@ -89,7 +89,7 @@ async def kill_movies_with_unpublished_rows(context: DrillContext) -> FaultWindo
     context.notes["unpublished rows at kill"] = str(await system.pending_outbox())
     system.router.route_to(0)
     await asyncio.sleep(context.settings.movies_restart_after_seconds)
-    await victim.start({"KAFKA_BOOTSTRAP_SERVERS": context.infra.broker.bootstrap_servers})
+    await victim.start({"KAFKA_BOOTSTRAP_SERVERS": context.infra.kafka.bootstrap_servers})
     system.router.route_to(0, 1)
     context.notes["restarted after (s)"] = f"{time.time() - start:.1f}"
     return FaultWindow(start, start)

@@ -11,9 +11,11 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import groupby
 
 from drills.faults import DrillContext, FaultWindow
 from drills.infrastructure import Infrastructure
+from drills.log_evidence import failure_notes, logged_kafka_failures
 from drills.matcher import (
     MatchResult,
     StoredCode,
@@ -62,7 +64,7 @@ async def run_drill(
     after: AfterDrill | None = None,
 ) -> DrillOutcome:
     """Run one drill on fresh processes; ``after`` sees the system before it is stopped."""
-    await _ensure_running(infra)
+    await infra.ensure_running()
     system = await start_system(drill.number, drill.layout, infra, settings)
     try:
         outcome = await _exercise(drill, system, infra, settings)
@@ -71,14 +73,6 @@ async def run_drill(
     finally:
         await system.stop()
     return outcome
-
-
-async def _ensure_running(infra: Infrastructure) -> None:
-    """Bring back a server an earlier, failed drill left down."""
-    if not infra.broker.is_running():
-        await asyncio.to_thread(infra.broker.start)
-    if not infra.postgres.is_running():
-        await asyncio.to_thread(infra.postgres.start)
 
 
 async def _exercise(
@@ -143,6 +137,7 @@ async def _evidence(  # noqa: PLR0913 -- everything the drill measured, gathered
         notes["not accepted"] = ", ".join(f"{k}: {v}" for k, v in sorted(refused.items()))
     if result.unrequested_mailed:
         notes["mailed to unacknowledged requests"] = str(result.unrequested_mailed)
+    notes |= failure_notes(await asyncio.to_thread(logged_kafka_failures, system.replicas()))
     return Evidence(
         settings=settings,
         window=window,
@@ -151,6 +146,7 @@ async def _evidence(  # noqa: PLR0913 -- everything the drill measured, gathered
         samples=list(sampler.samples),
         notes=notes,
         unpublished_at_end=await system.pending_outbox(),
+        movies_samples=list(sampler.movies_samples),
     )
 
 
@@ -191,8 +187,27 @@ async def run_suite(
     settings: DrillSettings,
     report: Callable[[DrillOutcome], None],
 ) -> list[DrillOutcome]:
-    """Start the shared servers, run each drill in turn, ``report`` each outcome at once."""
-    infra = Infrastructure(settings.workdir)
+    """Run the drills in order, ``report`` each outcome at once.
+
+    The single-broker drills share one broker and PostgreSQL, the cluster drills one
+    three-node cluster and PostgreSQL; each set's servers run only while it does.
+    """
+    outcomes_: list[DrillOutcome] = []
+    for cluster, group in groupby(drills, key=lambda drill: drill.cluster):
+        workdir = settings.workdir / ("cluster" if cluster else "single")
+        outcomes_ += await _run_on(
+            list(group), Infrastructure(workdir, cluster=cluster), settings, report
+        )
+    return outcomes_
+
+
+async def _run_on(
+    drills: Sequence[Drill],
+    infra: Infrastructure,
+    settings: DrillSettings,
+    report: Callable[[DrillOutcome], None],
+) -> list[DrillOutcome]:
+    """Start ``infra``, run each drill on it, stop it."""
     await infra.start()
     outcomes_: list[DrillOutcome] = []
     try:

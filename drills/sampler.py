@@ -1,17 +1,19 @@
-"""What the mailers report while a drill runs: lag, in-flight records and resident memory.
+"""What the services report while a drill runs: lag, in-flight records, memory, the outbox.
 
 Each live mailer's ``/metrics`` is scraped on a fixed interval, and its RSS read from
-``/proc``. A dead mailer exports nothing, so a killed replica simply drops out of the
-samples until it is back. With a telemetry capture, every scrape (movies' too) is also
-written to disk for the secrets audit.
+``/proc``; each live movies replica's ``/metrics`` gives its outbox backlog and its
+failed publishes. A dead process exports nothing, so a killed replica simply drops out
+of the samples until it is back. With a telemetry capture, every scrape is also written
+to disk for the secrets audit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import httpx
@@ -22,6 +24,8 @@ from drills.system import SystemUnderDrill, live_mailers
 
 LAG_SECONDS = "mailer_consumer_lag_seconds"
 INFLIGHT = "mailer_inflight_messages"
+OUTBOX_PENDING = "movies_outbox_pending_messages"
+PUBLISHES = "movies_kafka_publish_total"
 SCRAPE_TIMEOUT_SECONDS = 2.0
 KIB = 1024
 
@@ -37,6 +41,16 @@ class Sample:
     rss_bytes: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class MoviesSample:
+    """One scrape of one movies replica: its unpublished rows, its failed publishes so far."""
+
+    at: float
+    replica: str
+    outbox_pending: float
+    publish_failures: float
+
+
 def gauge_values(exposition: str, name: str) -> list[float]:
     """Every sample value of the metric family ``name`` in a Prometheus text exposition."""
     return [
@@ -45,6 +59,16 @@ def gauge_values(exposition: str, name: str) -> list[float]:
         if family.name == name
         for sample in family.samples
     ]
+
+
+def publish_failures(exposition: str) -> float:
+    """Count the records the relay handed to Kafka that were not acknowledged (error, timeout)."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(exposition)
+        for sample in family.samples
+        if sample.name == PUBLISHES and sample.labels.get("result") != "ok"
+    )
 
 
 def rss_bytes(pid: int | None) -> int | None:
@@ -70,6 +94,7 @@ class MetricsSampler:
         self.interval = interval
         self.keep_scrapes = keep_scrapes
         self.samples: list[Sample] = []
+        self.movies_samples: list[MoviesSample] = []
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -77,18 +102,25 @@ class MetricsSampler:
         self._stopping.set()
 
     async def run(self) -> None:
-        """Scrape until stopped, then once more for the final state."""
+        """Scrape until stopped, then once more for the final state, and keep every sample.
+
+        The samples go to ``samples.jsonl`` in the drill's directory, beside the logs, so
+        a surprising figure in the report can be traced back to when it was seen.
+        """
         async with httpx.AsyncClient(timeout=SCRAPE_TIMEOUT_SECONDS) as client:
             while not self._stopping.is_set():
                 await self._round(client)
                 await _wait(self._stopping, self.interval)
             await self._round(client)
+        with (self.system.workdir / "samples.jsonl").open("w") as out:
+            every: list[Sample | MoviesSample] = [*self.samples, *self.movies_samples]
+            for sample in sorted(every, key=lambda sample: sample.at):
+                out.write(json.dumps({"kind": type(sample).__name__, **asdict(sample)}) + "\n")
 
     async def _round(self, client: httpx.AsyncClient) -> None:
         mailers = live_mailers(self.system.mailers)
         await asyncio.gather(*(self._sample(client, mailer) for mailer in mailers))
-        if self.keep_scrapes:
-            await asyncio.gather(*(self._keep_movies(client, m) for m in self.system.movies))
+        await asyncio.gather(*(self._sample_movies(client, m) for m in self.system.movies))
 
     async def _sample(self, client: httpx.AsyncClient, mailer: MailerReplica) -> None:
         exposition = await _scrape(client, mailer.metrics_url)
@@ -105,11 +137,21 @@ class MetricsSampler:
             )
         )
 
-    async def _keep_movies(self, client: httpx.AsyncClient, replica: MoviesReplica) -> None:
-        if replica.running:
-            exposition = await _scrape(client, f"{replica.url}/metrics")
-            if exposition is not None:
-                self._keep(replica.name, exposition)
+    async def _sample_movies(self, client: httpx.AsyncClient, replica: MoviesReplica) -> None:
+        if not replica.running:
+            return
+        exposition = await _scrape(client, f"{replica.url}/metrics")
+        if exposition is None:
+            return
+        self._keep(replica.name, exposition)
+        self.movies_samples.append(
+            MoviesSample(
+                at=time.time(),
+                replica=replica.name,
+                outbox_pending=max(gauge_values(exposition, OUTBOX_PENDING), default=0.0),
+                publish_failures=publish_failures(exposition),
+            )
+        )
 
     def _keep(self, name: str, exposition: str) -> None:
         if self.keep_scrapes:

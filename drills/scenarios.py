@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devstack.ports import free_port
-from drills import faults, verdicts
+from drills import cluster_faults, faults, verdicts
 from drills.settings import DrillSettings
 from drills.system import Layout, SystemUnderDrill
 
@@ -41,6 +41,8 @@ class Drill:
     duplicate_bound: Callable[[DrillSettings], int]
     prepare: Callable[[SystemUnderDrill], None] = _no_preparation
     checks: tuple[verdicts.Check, ...] = field(default=())
+    cluster: bool = False
+    """Runs on the three-node cluster instead of the single broker."""
 
 
 def _none(_settings: DrillSettings) -> int:
@@ -49,6 +51,11 @@ def _none(_settings: DrillSettings) -> int:
 
 def _one_inflight_window(settings: DrillSettings) -> int:
     """Allow what a killed mailer had in flight to be resent (README, first case)."""
+    return settings.max_inflight
+
+
+def _one_rebalance(settings: DrillSettings) -> int:
+    """Allow a group coordinator's move to cost one rebalance's in-flight records."""
     return settings.max_inflight
 
 
@@ -112,6 +119,42 @@ def all_drills() -> list[Drill]:
                 verdicts.memory_flat,
                 verdicts.lag_grew_then_drained,
             ),
+        ),
+        *cluster_drills(),
+    ]
+
+
+CLUSTER_LAYOUT = Layout(mailers=2)
+"""Two mailers share the group, as a deployment that outgrew one machine runs them."""
+
+
+def cluster_drills() -> list[Drill]:
+    """Drills 8 to 10, on the three-node cluster (replication 3, ``min.insync.replicas=2``)."""
+    return [
+        Drill(
+            8,
+            "partition leader killed (cluster)",
+            CLUSTER_LAYOUT,
+            cluster_faults.kill_partition_leader,
+            _one_rebalance,
+            cluster=True,
+        ),
+        Drill(
+            9,
+            "one in-sync replica left (cluster)",
+            CLUSTER_LAYOUT,
+            cluster_faults.leave_one_replica,
+            _one_rebalance,
+            checks=(verdicts.writes_blocked_visibly,),
+            cluster=True,
+        ),
+        Drill(
+            10,
+            "rolling restart of brokers (cluster)",
+            CLUSTER_LAYOUT,
+            cluster_faults.rolling_restart_brokers,
+            _one_rebalance,
+            cluster=True,
         ),
     ]
 

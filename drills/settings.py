@@ -35,6 +35,7 @@ class DrillSettings:
     duration_seconds: float = 60.0
     fault_at_seconds: float = 20.0
     broker_outage_seconds: float = 10.0
+    single_replica_seconds: float = 20.0
     smtp_outage_seconds: float = 30.0
     postgres_outage_seconds: float = 10.0
     slow_smtp_reply_seconds: float = 2.0

@@ -108,11 +108,11 @@ async def start_system(
     """Create the topic and database, migrate, open the sink, start every replica."""
     place = _Place(number, uuid.uuid4().hex[:8], settings.workdir / f"drill-{number}")
     place.workdir.mkdir(parents=True, exist_ok=True)
-    await infra.broker.create_topics_async(
+    await infra.kafka.create_topics_async(
         {place.topic: settings.partitions, f"{place.topic}.dlq": 1}
     )
     database_url = await infra.create_database(f"drill{number}_{place.tag}")
-    system = _assemble(place, database_url, layout, infra.broker.bootstrap_servers, settings)
+    system = _assemble(place, database_url, layout, infra.kafka.bootstrap_servers, settings)
     try:
         await _migrate(system)
         system.sink.start()

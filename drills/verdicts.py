@@ -9,11 +9,11 @@ under a slow relay, and so on).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from drills.faults import FaultWindow
 from drills.matcher import MatchResult
-from drills.sampler import Sample, max_lag, rss_profile
+from drills.sampler import MoviesSample, Sample, max_lag, rss_profile
 from drills.settings import DrillSettings
 from drills.traffic import ACCEPTED, Attempt, outcomes
 
@@ -37,6 +37,7 @@ class Evidence:
     samples: Sequence[Sample]
     notes: Mapping[str, str]
     unpublished_at_end: int
+    movies_samples: Sequence[MoviesSample] = field(default=())
 
 
 Check = Callable[[Evidence, dict[str, str]], list[str]]
@@ -165,3 +166,35 @@ def lag_grew_then_drained(evidence: Evidence, notes: dict[str, str]) -> list[str
     if any(lag > DRAINED_LAG_SECONDS for lag in last.values()):
         reasons.append("the lag did not drain back to zero")
     return reasons
+
+
+def _failures_since(samples: Sequence[MoviesSample], moment: float) -> float:
+    """Failed publishes counted from ``moment`` on, summed over the movies replicas."""
+    total = 0.0
+    for replica in {sample.replica for sample in samples}:
+        mine = [s for s in samples if s.replica == replica]
+        before = [s.publish_failures for s in mine if s.at < moment]
+        total += max(s.publish_failures for s in mine) - max(before, default=0.0)
+    return total
+
+
+def writes_blocked_visibly(evidence: Evidence, notes: dict[str, str]) -> list[str]:
+    """With too few in-sync replicas, the outbox backlog must grow where operators see it.
+
+    ``movies_outbox_pending_messages`` must rise above its level when the fault began
+    (the relay keeps the rows it could not get acknowledged instead of dropping them);
+    the failed publishes (``movies_kafka_publish_total{result!="ok"}``) are noted.
+    """
+    window, samples = evidence.window, evidence.movies_samples
+    lookback = window.start - 2 * evidence.settings.sample_interval_seconds
+    at_fault = [s.outbox_pending for s in samples if lookback <= s.at < window.start]
+    during = [s.outbox_pending for s in samples if window.start <= s.at <= window.end]
+    if not during:
+        return ["no movies replica could be scraped while writes were impossible"]
+    start, peak = max(at_fault, default=0.0), max(during)
+    failed = _failures_since(samples, window.start)
+    notes["outbox backlog when the fault began / at its peak"] = f"{start:.0f} / {peak:.0f}"
+    notes["publishes not acknowledged (error, timeout) from the fault on"] = f"{failed:.0f}"
+    if peak <= start:
+        return [f"the outbox backlog never grew ({start:.0f} to {peak:.0f}): writes went on"]
+    return []

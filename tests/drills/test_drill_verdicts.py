@@ -6,13 +6,17 @@ matcher cannot make every drill pass vacuously.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from drills.faults import FaultWindow
+from drills.log_evidence import failure_notes, logged_kafka_failures
 from drills.matcher import MailedCode, StoredCode, match
+from drills.replicas import Replica
+from drills.sampler import MoviesSample
 from drills.settings import DrillSettings
 from drills.traffic import Attempt
-from drills.verdicts import Evidence, basic_failures, time_to_recover
+from drills.verdicts import Evidence, basic_failures, time_to_recover, writes_blocked_visibly
 from movies.otp import hash_code
 
 SECRET = "s" * 40
@@ -79,3 +83,59 @@ def test_recovery_ends_with_the_last_late_code() -> None:
     ]
     evidence = _evidence(mails, ["a@example.com", "b@example.com"])
     assert time_to_recover(evidence) == 15.0
+
+
+def _movies(at: float, pending: float, failures: float) -> MoviesSample:
+    return MoviesSample(
+        at=at, replica="movies-a", outbox_pending=pending, publish_failures=failures
+    )
+
+
+def _blocked(samples: list[MoviesSample]) -> tuple[list[str], dict[str, str]]:
+    evidence = replace(_evidence([], []), movies_samples=samples)
+    notes: dict[str, str] = {}
+    return writes_blocked_visibly(evidence, notes), notes
+
+
+def test_writes_held_in_a_growing_outbox_pass_and_are_counted() -> None:
+    failures, notes = _blocked(
+        [_movies(99.6, 1, 0), _movies(101.0, 40, 3), _movies(109.0, 300, 9), _movies(115.0, 0, 9)]
+    )
+    assert failures == []
+    assert notes["outbox backlog when the fault began / at its peak"] == "1 / 300"
+    assert notes["publishes not acknowledged (error, timeout) from the fault on"] == "9"
+
+
+def test_an_outbox_that_never_grew_means_writes_were_not_held() -> None:
+    failures, _ = _blocked([_movies(99.6, 2, 0), _movies(105.0, 1, 0), _movies(109.0, 0, 0)])
+    assert failures == ["the outbox backlog never grew (2 to 1): writes went on"]
+
+
+def test_no_scrape_during_the_fault_proves_nothing() -> None:
+    failures, _ = _blocked([_movies(99.6, 2, 0), _movies(120.0, 0, 0)])
+    assert failures == ["no movies replica could be scraped while writes were impossible"]
+
+
+def test_kafka_failures_are_counted_from_the_services_logs(tmp_path: Path) -> None:
+    relay = Replica("movies-a", "movies", {}, 0, tmp_path)
+    mailer = Replica("mailer-a", "mailer", {}, 0, tmp_path)
+    (tmp_path / "movies-a-1.log").write_text(
+        '{"event": "outbox relay waiting", "error": "KafkaTimeoutError", "retry_in": 1}\n'
+        "not json at all\n"
+        '{"event": "outbox relay waiting", "error": "KafkaTimeoutError"}\n'
+    )
+    (tmp_path / "mailer-a-2.log").write_text(
+        '{"event": "commit failed; will retry", "error": "CommitFailedError(\'x\')"}\n'
+        '{"event": "Got error produce response on topic-partition TopicPartition(topic=\'t\','
+        " partition=1), retrying. Error: <class 'aiokafka.errors.NotEnoughReplicasError'>\"}\n"
+        '{"event": "partitions assigned"}\n'
+    )
+    counts = logged_kafka_failures([relay, mailer])
+    assert counts == {
+        "movies relay waiting: KafkaTimeoutError": 2,
+        "mailer commit failed: CommitFailedError": 1,
+        "Kafka client retried a produce: NotEnoughReplicasError": 1,
+    }
+    assert failure_notes(counts)["Kafka failures logged"].startswith(
+        "movies relay waiting: KafkaTimeoutError x2"
+    )
