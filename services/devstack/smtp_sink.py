@@ -1,7 +1,8 @@
 """An SMTP server for development and tests that keeps every accepted mail as a ``.eml`` file.
 
 Tests can script it to misbehave (temporary or permanent refusals per recipient, a slow
-reply) through :class:`SinkPolicy`; people read what was sent in the mail folder.
+reply, AUTH rejected with 535 while the policy says so) through :class:`SinkPolicy`;
+people read what was sent in the mail folder.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from email import message_from_bytes
 from email.message import Message
 from email.policy import default as default_policy
 from pathlib import Path
+from typing import Any
 
 import structlog
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 
 log = structlog.get_logger(__name__)
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)
@@ -44,6 +46,8 @@ class SinkPolicy:
     permanent_failures: set[str] = field(default_factory=set)
     reply_delay_seconds: float = 0.0
     attempts: Counter[str] = field(default_factory=Counter)
+    reject_logins: bool = False
+    logins: Counter[str] = field(default_factory=Counter)
 
     def verdict(self, recipient: str) -> str | None:
         """Return an SMTP refusal for this recipient, or None to accept it."""
@@ -58,13 +62,35 @@ class SinkPolicy:
 class MailFolderHandler:
     """aiosmtpd handler writing each accepted message to ``<folder>/<ns>-<n>.eml``."""
 
-    def __init__(self, folder: Path, policy: SinkPolicy | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        policy: SinkPolicy | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
         """Create the folder; the policy defaults to accepting everything."""
         self.folder = folder
         self.policy = policy or SinkPolicy()
+        self.credentials = credentials
         self.deliveries: list[Delivery] = []
         self._counter = itertools.count()
         folder.mkdir(parents=True, exist_ok=True)
+
+    def authenticate(
+        self,
+        _server: SMTP,
+        _session: Session,
+        _envelope: Envelope,
+        _mechanism: str,
+        auth_data: object,
+    ) -> AuthResult:
+        """Accept our credentials (aiosmtpd answers 535 otherwise), unless logins are refused."""
+        given = None
+        if isinstance(auth_data, LoginPassword):
+            given = (auth_data.login.decode(), auth_data.password.decode())
+        accepted = not self.policy.reject_logins and given == self.credentials
+        self.policy.logins["accepted" if accepted else "rejected"] += 1
+        return AuthResult(success=accepted, handled=False)
 
     async def handle_RCPT(  # noqa: N802 -- aiosmtpd's hook name
         self,
@@ -103,11 +129,21 @@ class MailFolderHandler:
 
 
 class MailSink:
-    """A running sink on a loopback port, in a background thread."""
+    """A running sink on a loopback port, in a background thread.
 
-    def __init__(self, folder: Path, port: int, policy: SinkPolicy | None = None) -> None:
+    With ``credentials``, AUTH (PLAIN or LOGIN, over plain text: it is a loopback test
+    relay) is required before MAIL, and only those credentials are accepted.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        port: int,
+        policy: SinkPolicy | None = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> None:
         """Prepare the sink; :meth:`start` opens the port."""
-        self.handler = MailFolderHandler(folder, policy)
+        self.handler = MailFolderHandler(folder, policy, credentials)
         self.port = port
         self._controller: Controller | None = None
         self._lock = threading.Lock()
@@ -121,8 +157,19 @@ class MailSink:
         """Open the SMTP port."""
         with self._lock:
             if self._controller is None:
-                self._controller = Controller(self.handler, hostname="127.0.0.1", port=self.port)
+                self._controller = Controller(
+                    self.handler, hostname="127.0.0.1", port=self.port, **self._auth_options()
+                )
                 self._controller.start()
+
+    def _auth_options(self) -> dict[str, Any]:
+        if self.handler.credentials is None:
+            return {}
+        return {
+            "authenticator": self.handler.authenticate,
+            "auth_required": True,
+            "auth_require_tls": False,
+        }
 
     def stop(self) -> None:
         """Close the SMTP port; clients see connection refused until started again."""

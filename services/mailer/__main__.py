@@ -26,7 +26,7 @@ from mailer.consumer import MailConsumer
 from mailer.dlq_replay import parse_replay_args, replay_dead_letters
 from mailer.helper_tasks import HelperTaskDiedError
 from mailer.settings import MailerSettings, get_settings
-from mailer.side_server import ReadinessCheck, SideServer
+from mailer.side_server import SideServer
 from telemetry import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
 
@@ -39,25 +39,12 @@ async def serve(settings: MailerSettings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, consumer.stopping.set)
-    side = SideServer(settings.http_host, settings.http_port, _readiness(consumer))
+    side = SideServer(settings.http_host, settings.http_port, consumer.readiness.verdict)
     await side.start()
     try:
         await consumer.run()
     finally:
         await side.stop()
-
-
-def _readiness(consumer: MailConsumer) -> ReadinessCheck:
-    async def check() -> str | None:
-        if consumer.stopping.is_set():
-            return "shutting down"
-        if not consumer.joined:
-            return "consumer group not joined yet"
-        if not await consumer.smtp.reachable():
-            return "smtp relay unreachable"
-        return None
-
-    return check
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -26,6 +26,8 @@ from mailer.helper_tasks import HelperTasks
 from mailer.mail_templates import MailRenderer
 from mailer.partition_work import PartitionWork
 from mailer.rate_limit import SendRateLimiter
+from mailer.readiness import Readiness
+from mailer.relay_health import RelayHealth
 from mailer.sent_messages import SentMessages
 from mailer.settings import MailerSettings
 from mailer.smtp_transport import SmtpPool
@@ -56,13 +58,17 @@ class MailConsumer:
             enable_idempotence=True,
             client_id="mailer-dlq",
         )
-        self.smtp = SmtpPool(settings.smtp)
+        retry = RetryPolicy(
+            max_delay_seconds=settings.retry_max_seconds, max_attempts=settings.retry_max_attempts
+        )
+        self.smtp = SmtpPool(settings.smtp, RelayHealth(retry.delay))
         self.work = PartitionWork(self._consumer)
         self.lag = ConsumerLag(self._consumer, self.work, settings)
-        self._delivery = Delivery(self._tools(), self.stopping)
+        self.readiness = Readiness(self, settings.lag_interval_seconds)
+        self._delivery = Delivery(self._tools(retry), self.stopping)
         self._paused = False
 
-    def _tools(self) -> DeliveryTools:
+    def _tools(self, retry: RetryPolicy) -> DeliveryTools:
         settings = self.settings
         return DeliveryTools(
             renderer=MailRenderer(settings.smtp.from_address, settings.smtp.from_name),
@@ -70,10 +76,7 @@ class MailConsumer:
             dead_letters=DeadLetterPublisher(self._producer, settings.dead_letter_topic),
             sent=SentMessages(settings.dedup_ttl_seconds),
             rate_limit=SendRateLimiter(settings.rate_limit_per_second),
-            retry=RetryPolicy(
-                max_delay_seconds=settings.retry_max_seconds,
-                max_attempts=settings.retry_max_attempts,
-            ),
+            retry=retry,
             group_id=settings.group_id,
             keyring=settings.keyring,
         )
@@ -95,6 +98,7 @@ class MailConsumer:
         helpers = HelperTasks(self.stopping)
         helpers.start("committer", self._commit_loop)
         helpers.start("lag", self.lag.run)
+        helpers.start("readiness", self.readiness.run)
         try:
             await self._fetch_loop()
             abandoned = await self.work.drain(list(self.work.tasks), self.settings.drain_seconds)

@@ -28,8 +28,15 @@ from mailer.dead_letters import DeadLetterPublisher
 from mailer.event_waits import wait_event
 from mailer.mail_templates import MailRenderer
 from mailer.rate_limit import SendRateLimiter
+from mailer.relay_health import Turn
 from mailer.sent_messages import SentMessages
-from mailer.smtp_transport import PermanentSendError, SmtpPool, TransientSendError
+from mailer.smtp_transport import (
+    PermanentSendError,
+    RelayConnectionError,
+    RelayNotTriedError,
+    SendError,
+    SmtpPool,
+)
 from telemetry import recipient_domain
 from telemetry.exemplars import current_trace_exemplar
 from telemetry.kafka_headers import context_from_headers
@@ -151,26 +158,58 @@ class Delivery:
     async def _send_with_retries(
         self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, message: bytes
     ) -> Outcome:
-        retry = self._tools.retry
-        for attempt in range(1, retry.max_attempts + 1):
-            if self._stopping.is_set():
-                return Outcome.ABANDONED
-            try:
-                await self._send_once(mail, message)
-            except PermanentSendError as exc:
-                return await self._refused(record, mail, "smtp_permanent", exc)
-            except TransientSendError as exc:
-                if _expired(mail):
-                    return _count_expired(mail)
-                if attempt == retry.max_attempts:
-                    return await self._refused(record, mail, "retries_exhausted", exc)
-                await self._wait_to_retry(mail, attempt, exc)
-            else:
-                self._delivered(record, mail, attempt)
+        """Send until accepted, refused for good, expired, or out of tries.
+
+        Only a failure of the mail itself (a 4xx reply, a drop mid-transaction) spends
+        one of its ``max_attempts``. A relay that takes no connection at all (refused,
+        unreachable, AUTH rejected) spends none: the mail waits for the relay, however
+        long, until its code expires (see :mod:`mailer.relay_health`).
+        """
+        smtp, patience = self._tools.smtp, self._tools.retry.max_delay_seconds
+        attempts = tries = 0
+        while not self._stopping.is_set():
+            if _expired(mail):
+                return _count_expired(mail)
+            if (turn := await smtp.admit(self._stopping, patience)) is None:
+                continue
+            attempts += 1
+            error = await self._attempt(mail, message, turn)
+            if error is None:
+                self._delivered(record, mail, attempts)
                 return Outcome.SENT
+            tries += not isinstance(error, RelayConnectionError)
+            if (outcome := await self._after_failure(record, mail, error, tries)) is not None:
+                return outcome
         return Outcome.ABANDONED
 
-    async def _send_once(self, mail: OtpMail, message: bytes) -> None:
+    async def _attempt(self, mail: OtpMail, message: bytes, turn: Turn) -> SendError | None:
+        """Send once; return why it failed, or None when the relay accepted the mail."""
+        try:
+            await self._send_once(mail, message, turn)
+        except SendError as exc:
+            return exc
+        return None
+
+    async def _after_failure(
+        self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, error: SendError, tries: int
+    ) -> Outcome | None:
+        """Finish a mail the relay refused, or wait before its next try (None)."""
+        if isinstance(error, RelayConnectionError):
+            # Not the mail's fault; RelayHealth spaces the next try, for every mail at once.
+            if not isinstance(error, RelayNotTriedError):
+                metrics.EMAILS.labels(result="retried").inc()
+                log.debug("relay took no connection; the mail waits", message_id=mail.id)
+            return None
+        if isinstance(error, PermanentSendError):
+            return await self._refused(record, mail, "smtp_permanent", error)
+        if _expired(mail):
+            return _count_expired(mail)
+        if tries >= self._tools.retry.max_attempts:
+            return await self._refused(record, mail, "retries_exhausted", error)
+        await self._wait_to_retry(mail, tries, error)
+        return None
+
+    async def _send_once(self, mail: OtpMail, message: bytes, turn: Turn) -> None:
         await self._tools.rate_limit.acquire()
         smtp = self._tools.smtp.settings
         with self._tracer.start_as_current_span(
@@ -186,8 +225,8 @@ class Delivery:
         ) as span:
             started = time.perf_counter()
             try:
-                reply = await self._tools.smtp.send(mail.email, message)
-            except (PermanentSendError, TransientSendError) as exc:
+                reply = await self._tools.smtp.send(mail.email, message, turn)
+            except SendError as exc:
                 _fail(span, exc, reply_code=exc.code)
                 raise
             finally:
@@ -207,7 +246,7 @@ class Delivery:
         metrics.EMAILS.labels(result="sent").inc()
         log.info("mail sent", message_id=mail.id, email=mail.email, attempts=attempts)
 
-    async def _wait_to_retry(self, mail: OtpMail, attempt: int, exc: TransientSendError) -> None:
+    async def _wait_to_retry(self, mail: OtpMail, attempt: int, exc: SendError) -> None:
         metrics.EMAILS.labels(result="retried").inc()
         wait = self._tools.retry.delay(attempt)
         log.warning(

@@ -60,6 +60,20 @@ CONSUMER_LAG_SECONDS = Gauge(
     ["topic", "partition"],
 )
 INFLIGHT = Gauge("mailer_inflight_messages", "Records being processed right now.")
+SMTP_CONNECTION_FAILURES = Counter(
+    "mailer_smtp_connection_failures",
+    "Connections to the relay that could not be set up, by reason (every reason of "
+    "mailer.relay_health.ConnectionFailure exists from start-up).",
+    ["reason"],
+)
+SMTP_CREDENTIALS_REJECTED = Gauge(
+    "mailer_smtp_credentials_rejected",
+    "1 while the relay rejects our AUTH (the last connection set-up failed with a 5xx to it).",
+)
+READY = Gauge(
+    "mailer_ready",
+    "The last readiness verdict (1 ready, 0 not), refreshed at least every lag interval.",
+)
 
 # Every label value of these bounded sets exists from start-up, so a rate() over a reason
 # that has not happened yet is 0, not "no data".

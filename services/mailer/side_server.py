@@ -16,8 +16,10 @@ import structlog
 from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
 
+from mailer.readiness import Verdict
+
 log = structlog.get_logger(__name__)
-ReadinessCheck = Callable[[], Awaitable[str | None]]
+ReadinessCheck = Callable[[], Awaitable[Verdict]]
 _MAX_HEADER_BYTES: Final = 16 * 1024
 _REASONS: Final = {
     200: "OK",
@@ -28,7 +30,7 @@ _REASONS: Final = {
 
 
 class SideServer:
-    """Serves health, readiness and metrics; ``readiness`` returns None or why not ready."""
+    """Serves health, readiness and metrics; ``readiness`` judges the pod (mailer.readiness)."""
 
     def __init__(self, host: str, port: int, readiness: ReadinessCheck) -> None:
         """Bind lazily; :meth:`start` opens the port (0 picks a free one)."""
@@ -75,10 +77,8 @@ class SideServer:
         return 404, "text/plain", b"not found\n"
 
     async def _ready(self) -> tuple[int, str, bytes]:
-        problem = await self._readiness()
-        if problem is None:
-            return 200, "application/json", b'{"status":"ready"}\n'
-        return 503, "application/json", f'{{"status":"not ready","reason":"{problem}"}}\n'.encode()
+        verdict = await self._readiness()
+        return (200 if verdict.ready else 503), "application/json", verdict.body()
 
 
 def _metrics(accept: str) -> tuple[int, str, bytes]:

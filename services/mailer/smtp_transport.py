@@ -1,9 +1,12 @@
 """Sending rendered mails over a pool of persistent SMTP connections, failures classified.
 
-Every failure is either :class:`TransientSendError` (retry later: connection trouble,
-timeouts, 4xx replies) or :class:`PermanentSendError` (5xx: dead-letter it). A
-connection that idled longer than the check interval is probed with NOOP before reuse,
-and one that the server dropped (or closed with 421) is reopened on the next send.
+A failure while a connection is set up (connect, TLS, greeting, EHLO, AUTH) is the
+relay's, whatever its reply code: :class:`RelayConnectionError`, recorded in the pool's
+:class:`~mailer.relay_health.RelayHealth`. A failure of a mail on a working connection
+is either :class:`TransientSendError` (retry later: a drop, a timeout, a 4xx reply) or
+:class:`PermanentSendError` (a 5xx reply: dead-letter it). A connection that idled
+longer than the check interval is probed with NOOP before reuse, and one that the
+server dropped (or closed with 421) is reopened on the next send.
 
 aiosmtplib opens each connection (TLS or STARTTLS, AUTH, EHLO); the mails themselves
 go through :class:`~mailer.smtp_session.SmtpSession`, pipelined. aiosmtplib's
@@ -15,13 +18,17 @@ the sender at start-up and the recipient when its record was decoded.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import aiosmtplib
 import structlog
 from aiosmtplib import SMTPStatus
 
+from mailer.relay_health import ConnectionFailure, RelayHealth, Turn
 from mailer.settings import SmtpSettings
 from mailer.smtp_session import SmtpSession
 
@@ -48,6 +55,23 @@ class PermanentSendError(SendError):
     """Retrying cannot help: the relay refused this mail for good."""
 
 
+class RelayConnectionError(SendError):
+    """No connection to the relay could be set up: the relay's state, not the mail's fault."""
+
+    def __init__(self, failure: ConnectionFailure, message: str, code: int | None = None) -> None:
+        """Keep why (the metric's ``reason``) and the relay's reply code, if any."""
+        super().__init__(f"{failure}: {message}", code)
+        self.failure = failure
+
+
+class RelayNotTriedError(RelayConnectionError):
+    """Not sent: the relay is failing and this send does not hold the probe's turn."""
+
+    def __init__(self, failure: ConnectionFailure) -> None:
+        """Carry the relay's current failure."""
+        super().__init__(failure, "not tried while the relay fails")
+
+
 @dataclass(frozen=True, slots=True)
 class SmtpReply:
     """The relay's answer to an accepted mail."""
@@ -57,39 +81,76 @@ class SmtpReply:
 
 
 class SmtpPool:
-    """``pool_size`` connections shared by every concurrent send."""
+    """``pool_size`` connections shared by every concurrent send, and the relay's health."""
 
-    def __init__(self, settings: SmtpSettings) -> None:
+    def __init__(self, settings: SmtpSettings, health: RelayHealth) -> None:
         """Create the connections (opened lazily, on first use)."""
         self.settings = settings
+        self.health = health
         self._idle: asyncio.Queue[SmtpConnection] = asyncio.Queue()
         for _ in range(settings.pool_size):
             self._idle.put_nowait(SmtpConnection(settings))
         self._prober = SmtpConnection(settings)
-        self._last_success = float("-inf")
+        self._probing = asyncio.Lock()
 
-    async def send(self, recipient: str, message: bytes) -> SmtpReply:
-        """Send over the next free connection; waits while all are busy."""
+    async def admit(self, stopping: asyncio.Event, patience: float) -> Turn | None:
+        """Wait (up to ``patience`` s) for a turn to send; see :class:`RelayHealth`."""
+        return await self.health.admit(stopping, patience)
+
+    async def send(self, recipient: str, message: bytes, turn: Turn | None = None) -> SmtpReply:
+        """Send over the next free connection; waits while all are busy.
+
+        Without a ``turn`` (from :meth:`admit`), one is taken when the connection is free;
+        a send whose turn a relay failure took meanwhile is not tried at all.
+        """
         connection = await self._idle.get()
+        turn = turn or self.health.try_turn()
         try:
-            reply = await connection.send(recipient, message)
+            if not self.health.holds(turn):
+                raise RelayNotTriedError(self.health.failure or ConnectionFailure.UNREACHABLE)
+            return await self._send_on(connection, recipient, message)
         finally:
             self._idle.put_nowait(connection)
-        self._last_success = time.monotonic()
+            self.health.end_turn(turn)
+
+    async def _send_on(
+        self, connection: SmtpConnection, recipient: str, message: bytes
+    ) -> SmtpReply:
+        try:
+            reply = await connection.send(recipient, message)
+        except RelayConnectionError as exc:
+            self.health.failed(exc.failure, str(exc))
+            raise
+        except SendError as exc:
+            if exc.code is not None:  # the relay answered: it works, this mail did not
+                self.health.answered()
+            raise
+        self.health.answered()
         return reply
 
-    async def reachable(self) -> bool:
-        """Tell whether the relay answers: a recent accepted mail, or a probe of our own.
+    async def check(self) -> ConnectionFailure | None:
+        """Return the relay's state for readiness: None when it takes our connections.
 
-        Readiness must not queue behind busy senders, so it never borrows a pool connection.
+        A recent answer or a known failure is enough; otherwise (idle, or a failing relay
+        whose next try is due) a connection of its own is probed, so readiness never
+        queues behind busy senders nor tries a failing relay more often than they do.
         """
-        if time.monotonic() - self._last_success < _RECENT_SUCCESS_SECONDS:
-            return True
-        try:
-            await self._prober.probe()
-        except TransientSendError:
-            return False
-        return True
+        recent = time.monotonic() - self.health.last_success < _RECENT_SUCCESS_SECONDS
+        if recent or self._probing.locked():
+            return self.health.failure
+        turn = self.health.try_turn()
+        if turn is None:
+            return self.health.failure
+        async with self._probing:
+            try:
+                await self._prober.probe()
+            except RelayConnectionError as exc:
+                self.health.failed(exc.failure, str(exc))
+            else:
+                self.health.answered()
+            finally:
+                self.health.end_turn(turn)
+        return self.health.failure
 
     async def close(self) -> None:
         """QUIT every connection that is open and idle (at shutdown, all are idle)."""
@@ -125,13 +186,8 @@ class SmtpConnection:
             self._last_used = time.monotonic()
 
     async def probe(self) -> None:
-        """Make sure this connection is open and answering."""
-        try:
-            await self._connected()
-        except (aiosmtplib.SMTPException, OSError) as exc:
-            await self.close()
-            reason = f"{type(exc).__name__}: {exc}"
-            raise TransientSendError(reason) from None
+        """Make sure this connection is open and answering; raise RelayConnectionError if not."""
+        await self._connected()
 
     async def close(self) -> None:
         """Say QUIT if we can, and forget the connection."""
@@ -163,11 +219,8 @@ class SmtpConnection:
             return self._session
         await self.close()
         client = self._client()
-        await client.connect()
         try:
-            if self.settings.username:
-                await client.login(self.settings.username, self.settings.password)
-            await _greet_if_needed(client)
+            await _set_up(client, self.settings)
             self._session = SmtpSession(client, self.settings.timeout_seconds)
         except BaseException:
             client.close()
@@ -197,6 +250,55 @@ class SmtpConnection:
         except (aiosmtplib.SMTPException, OSError):
             return False
         return reply.code == SMTPStatus.completed
+
+
+async def _set_up(client: aiosmtplib.SMTP, settings: SmtpSettings) -> None:
+    """Connect (TLS or STARTTLS included), authenticate and greet; failures classified."""
+    with _setup_step("connect"):
+        await client.connect()
+    if settings.username:
+        with _setup_step("login"):
+            await client.login(settings.username, settings.password)
+    with _setup_step("greet"):
+        await _greet_if_needed(client)
+
+
+@contextmanager
+def _setup_step(step: str) -> Iterator[None]:
+    """Turn any failure of one set-up step into a :class:`RelayConnectionError`."""
+    try:
+        yield
+    except (aiosmtplib.SMTPException, OSError) as exc:
+        failure = _setup_failure(step, exc)
+        code = exc.code if isinstance(exc, aiosmtplib.SMTPResponseException) else None
+        raise RelayConnectionError(failure, f"{type(exc).__name__}: {exc}", code) from None
+
+
+def _setup_failure(step: str, exc: Exception) -> ConnectionFailure:
+    """Name why a connection set-up failed, for readiness and the metric's ``reason``."""
+    if isinstance(exc, TimeoutError):  # SMTPTimeoutError and its subclasses too
+        return ConnectionFailure.TIMEOUT
+    if isinstance(exc, ssl.SSLError) or isinstance(exc.__cause__, ssl.SSLError):
+        return ConnectionFailure.TLS_FAILED
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return _refusal(step, exc)
+    if isinstance(exc, aiosmtplib.SMTPConnectError | aiosmtplib.SMTPServerDisconnected | OSError):
+        return ConnectionFailure.UNREACHABLE
+    # An SMTPException without a reply: STARTTLS or every AUTH mechanism not offered.
+    return {"connect": ConnectionFailure.TLS_FAILED, "login": ConnectionFailure.AUTH_REJECTED}.get(
+        step, ConnectionFailure.UNREACHABLE
+    )
+
+
+def _refusal(step: str, exc: aiosmtplib.SMTPResponseException) -> ConnectionFailure:
+    """Classify a refusing reply: a 4xx is a relay busy for now, a 5xx a refusal of us."""
+    if exc.code < _PERMANENT_FLOOR:
+        return ConnectionFailure.UNREACHABLE
+    if isinstance(exc, aiosmtplib.SMTPConnectResponseError | aiosmtplib.SMTPHeloError):
+        return ConnectionFailure.GREETING_REFUSED  # login says EHLO first, too
+    if step == "login":
+        return ConnectionFailure.AUTH_REJECTED
+    return ConnectionFailure.TLS_FAILED  # the reply to STARTTLS
 
 
 async def _greet_if_needed(client: aiosmtplib.SMTP) -> None:

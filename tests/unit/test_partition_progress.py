@@ -142,4 +142,4 @@ class ProgressModel(RuleBasedStateMachine):
 
 
 TestProgressModel = ProgressModel.TestCase
-TestProgressModel.settings = settings(max_examples=200, stateful_step_count=40, deadline=None)
+TestProgressModel.settings = settings(max_examples=60, stateful_step_count=25, deadline=None)

@@ -179,7 +179,7 @@ def _end(gate: asyncio.Future, outcome: str) -> None:  # type: ignore[type-arg]
 
 
 @given(scenarios())
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 def test_commits_are_exactly_the_sent_prefix_of_each_partition(
     scenario: tuple[list[tuple[int, int, str]], list[int], int | None],
 ) -> None:

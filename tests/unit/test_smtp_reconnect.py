@@ -2,22 +2,9 @@ import asyncio
 
 import aiosmtplib
 import pytest
+from relay_settings import SMTP_SETTINGS as SETTINGS
 
-from mailer.settings import SmtpSettings
 from mailer.smtp_transport import SmtpConnection, SmtpReply, TransientSendError
-
-SETTINGS = SmtpSettings(
-    host="127.0.0.1",
-    port=1,
-    security="plain",
-    username="",
-    password="",
-    timeout_seconds=1.0,
-    from_address="no-reply@reelmail.example",
-    from_name="Reelmail",
-    pool_size=1,
-    idle_check_seconds=30.0,
-)
 
 
 class DroppingConnection(SmtpConnection):

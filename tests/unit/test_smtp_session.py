@@ -11,8 +11,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
+from relay_settings import smtp_settings
 
-from mailer.settings import SmtpSettings
+from mailer.relay_health import RelayHealth
 from mailer.smtp_transport import PermanentSendError, SmtpPool, TransientSendError
 
 MESSAGE = b"Subject: hi\r\n\r\n.starts with a dot\r\nbody\r\n"
@@ -69,19 +70,7 @@ async def server() -> AsyncIterator[tuple[ScriptedServer, int]]:
 
 
 def _pool(port: int) -> SmtpPool:
-    settings = SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        security="plain",
-        username="",
-        password="",
-        timeout_seconds=5.0,
-        from_address="no-reply@reelmail.example",
-        from_name="Reelmail",
-        pool_size=1,
-        idle_check_seconds=30.0,
-    )
-    return SmtpPool(settings)
+    return SmtpPool(smtp_settings(port=port, timeout_seconds=5.0), RelayHealth(lambda _: 0.01))
 
 
 async def test_a_mail_is_pipelined_sized_and_dot_stuffed(server) -> None:
