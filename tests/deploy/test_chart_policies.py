@@ -152,9 +152,12 @@ def test_selectors_match_their_pods(scenario):
             ]
 
 
-def test_resources_are_unset_by_default():
-    for label, container, _ in (c for doc in render("default") for c in containers(doc)):
-        assert "resources" not in container, label
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_container_has_requests_and_a_memory_limit(scenario):
+    for label, container, _ in (c for doc in render(scenario) for c in containers(doc)):
+        resources = container.get("resources", {})
+        assert {"cpu", "memory"} <= set(resources.get("requests", {})), label
+        assert "memory" in resources.get("limits", {}), label
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS)

@@ -194,7 +194,9 @@ def test_names_stay_within_63_characters():
             assert len(value) <= 63
 
 
-OPAQUE_VALUES = frozenset({"podSecurityContext", "containerSecurityContext", "strategy"})
+OPAQUE_VALUES = frozenset(
+    {"podSecurityContext", "containerSecurityContext", "strategy", "resources"}
+)
 
 
 def _is_group(key: str, value: Any) -> bool:
@@ -405,3 +407,94 @@ def test_notes_say_the_slo_panels_need_the_prometheus_rule(tmp_path):
         "prometheusRule.enabled=true",
     )
     assert "prometheusRule.enabled" not in both
+
+
+def _spec(manifests: list[dict[str, Any]], kind: str, component: str) -> dict[str, Any]:
+    return next(
+        d
+        for d in of_kind(manifests, kind)
+        if d["metadata"]["labels"].get("app.kubernetes.io/component") == component
+    )
+
+
+def test_replicas_spread_over_nodes_by_default_and_on_request():
+    default = pod_spec(_spec(render("default"), "Deployment", "movies"))
+    (soft,) = default["affinity"]["podAntiAffinity"][
+        "preferredDuringSchedulingIgnoredDuringExecution"
+    ]
+    term = soft["podAffinityTerm"]
+    assert term["topologyKey"] == "kubernetes.io/hostname"
+    assert term["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "movies"
+    hard = render("default", "--set", "mailer.podAntiAffinityPreset=hard")
+    rules = pod_spec(_spec(hard, "Deployment", "mailer"))["affinity"]["podAntiAffinity"]
+    assert list(rules) == ["requiredDuringSchedulingIgnoredDuringExecution"]
+    none = render("default", "--set", "movies.podAntiAffinityPreset=")
+    assert "affinity" not in pod_spec(_spec(none, "Deployment", "movies"))
+
+
+def test_an_explicit_affinity_replaces_the_preset_and_spread_gets_the_pod_labels():
+    manifests = render("everything")
+    spec = pod_spec(_spec(manifests, "Deployment", "movies"))
+    assert (
+        "podAffinityTerm"
+        in spec["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"][0]
+    )
+    spread = render(
+        "default",
+        "--set-json",
+        'movies.topologySpreadConstraints=[{"maxSkew":1,"topologyKey":"topology.kubernetes.io/zone","whenUnsatisfiable":"ScheduleAnyway"}]',
+    )
+    (constraint,) = pod_spec(_spec(spread, "Deployment", "movies"))["topologySpreadConstraints"]
+    assert constraint["labelSelector"]["matchLabels"]["app.kubernetes.io/instance"] == "shop"
+    assert constraint["labelSelector"]["matchLabels"]["app.kubernetes.io/component"] == "movies"
+
+
+def test_the_migrations_job_takes_priority_labels_env_from_and_a_database_ca():
+    (job,) = of_kind(render("everything"), "Job")
+    spec = pod_spec(job)
+    assert spec["priorityClassName"] == "reelmail-high"
+    assert job["spec"]["template"]["metadata"]["labels"]["tier"] == "migrations"
+    container = spec["containers"][0]
+    assert container["envFrom"] == [{"secretRef": {"name": "migrations-extra"}}]
+    assert {"name": "database-ca", "secret": {"secretName": "postgres-ca"}} in spec["volumes"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "database-ca")
+    assert mount["mountPath"] == "/etc/reelmail/database-ca"
+
+
+def test_monitors_take_a_namespace_and_target_labels():
+    manifests = render("everything")
+    for monitor in of_kind(manifests, "ServiceMonitor"):
+        assert monitor["metadata"]["namespace"] == "monitoring"
+        assert monitor["spec"]["namespaceSelector"]["matchNames"] == ["reelmail"]
+        assert monitor["spec"]["targetLabels"] == ["app.kubernetes.io/component"]
+    for monitor in of_kind(render("keda"), "PodMonitor"):
+        assert monitor["spec"]["podTargetLabels"] == ["app.kubernetes.io/version"]
+
+
+def test_pod_disruption_budgets_take_the_unhealthy_pod_eviction_policy():
+    manifests = render("everything")
+    policies = {
+        pdb["metadata"]["labels"]["app.kubernetes.io/component"]: pdb["spec"].get(
+            "unhealthyPodEvictionPolicy"
+        )
+        for pdb in of_kind(manifests, "PodDisruptionBudget")
+    }
+    assert policies == {"movies": "AlwaysAllow", "mailer": None}
+
+
+def test_keda_skips_persistent_lag_and_takes_an_existing_trigger_authentication():
+    (scaled,) = of_kind(render("keda"), "ScaledObject")
+    assert scaled["spec"]["triggers"][0]["metadata"]["excludePersistentLag"] == "true"
+    manifests = render(
+        "keda",
+        "--set",
+        "mailer.keda.authenticationRef.name=kafka-platform",
+        "--set",
+        "mailer.keda.authenticationRef.kind=ClusterTriggerAuthentication",
+    )
+    assert not of_kind(manifests, "TriggerAuthentication")
+    (scaled,) = of_kind(manifests, "ScaledObject")
+    assert scaled["spec"]["triggers"][0]["authenticationRef"] == {
+        "name": "kafka-platform",
+        "kind": "ClusterTriggerAuthentication",
+    }

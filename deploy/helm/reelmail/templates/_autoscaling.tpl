@@ -61,6 +61,9 @@ spec:
   {{- else }}
   maxUnavailable: {{ .pdb.maxUnavailable }}
   {{- end }}
+  {{- with .pdb.unhealthyPodEvictionPolicy }}
+  unhealthyPodEvictionPolicy: {{ . }}
+  {{- end }}
   selector:
     matchLabels:
       {{- include "reelmail.componentSelectorLabels" $ctx | nindent 6 }}

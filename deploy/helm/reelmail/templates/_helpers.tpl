@@ -316,3 +316,41 @@ check stops the render with a message that names the values to change.
 {{- fail (printf "kafka.sasl.mechanism is set but kafka.securityProtocol is %s: use SASL_PLAINTEXT or SASL_SSL" $v.kafka.securityProtocol) }}
 {{- end }}
 {{- end }}
+
+{{/*
+A component's affinity: .values.affinity when set, else the podAntiAffinityPreset rule
+that spreads its replicas over nodes (soft: preferred, hard: required).
+Call with (dict "root" $ "component" "movies" "values" .Values.movies).
+*/}}
+{{- define "reelmail.affinity" -}}
+{{- $c := .values }}
+{{- if $c.affinity }}
+{{- toYaml $c.affinity }}
+{{- else if $c.podAntiAffinityPreset }}
+{{- $selector := include "reelmail.componentSelectorLabels" (dict "root" .root "component" .component) | fromYaml }}
+{{- $term := dict "topologyKey" "kubernetes.io/hostname" "labelSelector" (dict "matchLabels" $selector) }}
+podAntiAffinity:
+  {{- if eq $c.podAntiAffinityPreset "hard" }}
+  requiredDuringSchedulingIgnoredDuringExecution:
+    {{- list $term | toYaml | nindent 4 }}
+  {{- else }}
+  preferredDuringSchedulingIgnoredDuringExecution:
+    {{- list (dict "weight" 100 "podAffinityTerm" $term) | toYaml | nindent 4 }}
+  {{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+A component's topology spread constraints, each without a labelSelector given this
+component's pod labels. Call with (dict "root" $ "component" "movies" "values" ...).
+*/}}
+{{- define "reelmail.topologySpreadConstraints" -}}
+{{- $selector := include "reelmail.componentSelectorLabels" (dict "root" .root "component" .component) | fromYaml }}
+{{- $constraints := list }}
+{{- range .values.topologySpreadConstraints }}
+{{- $constraints = append $constraints (merge (deepCopy .) (dict "labelSelector" (dict "matchLabels" $selector))) }}
+{{- end }}
+{{- with $constraints }}
+{{- toYaml . }}
+{{- end }}
+{{- end }}
