@@ -50,7 +50,7 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
         instrument_engines(database.engine, database.writer)
         publisher = CodePublisher(config.kafka, config.kafka_request_timeout_ms)
         relay: OutboxRelay | None = None
-        _prime_metrics(config.mail_topic)
+        _prime_metrics(config)
         try:
             if config.migrate_on_start:
                 await upgrade_schema(database)
@@ -156,9 +156,14 @@ def sign_in_policy(config: MoviesSettings) -> SignInPolicy:
     )
 
 
-def _prime_metrics(topic: str) -> None:
+def _prime_metrics(config: MoviesSettings) -> None:
+    policy = sign_in_policy(config)
     metrics.prime(
-        topic,
+        config.mail_topic,
         purposes=[purpose.value for purpose in Purpose],
         verification_results=[result.value for result in Verification],
+        rate_limit_buckets=[
+            limit.bucket
+            for limit in (policy.per_address, policy.per_client, policy.sessions_per_client)
+        ],
     )

@@ -50,8 +50,12 @@ RATE_LIMITED: Final = Counter(
 PUBLISH_RESULTS: Final = ("ok", "error", "timeout")
 
 
-def prime(topic: str, purposes: list[str], verification_results: list[str]) -> None:
+def prime(
+    topic: str, purposes: list[str], verification_results: list[str], rate_limit_buckets: list[str]
+) -> None:
     """Create every known series at zero, so rates and alerts work before the first event."""
+    for bucket in rate_limit_buckets:
+        RATE_LIMITED.labels(bucket)
     for purpose in purposes:
         OTP_CODES_ISSUED.labels(purpose)
     for result in verification_results:
