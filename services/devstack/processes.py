@@ -9,7 +9,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -17,11 +17,22 @@ from devstack.errors import HarnessError
 
 
 class ServiceProcess:
-    """One service (``python -m <module>``) whose stdout and stderr go to ``log_path``."""
+    """One service (``python -m <module>``) whose stdout and stderr go to ``log_path``.
 
-    def __init__(self, module: str, env: Mapping[str, str], log_path: Path) -> None:
+    ``command`` runs the service another way (in a container, say) with the same waits,
+    logs and signals; ``module`` then only names it.
+    """
+
+    def __init__(
+        self,
+        module: str,
+        env: Mapping[str, str],
+        log_path: Path,
+        command: Sequence[str] | None = None,
+    ) -> None:
         """Describe the process; :meth:`start` launches it."""
         self.module = module
+        self.command = list(command) if command else [sys.executable, "-m", module]
         self.env = {**os.environ, **env}
         self.log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
@@ -33,11 +44,11 @@ class ServiceProcess:
         return None if self._process is None else self._process.pid
 
     def start(self) -> None:
-        """Launch with the same interpreter that runs the caller."""
+        """Launch with the same interpreter that runs the caller, or the given command."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = self.log_path.open("ab")
-        self._process = subprocess.Popen(  # noqa: S603 -- our own module, fixed argv
-            [sys.executable, "-m", self.module],
+        self._process = subprocess.Popen(  # noqa: S603 -- our own module or command, fixed argv
+            self.command,
             env=self.env,
             stdout=self._log,
             stderr=subprocess.STDOUT,
