@@ -11,6 +11,7 @@ from running_stack import RunningStack
 
 from devstack import KafkaBroker
 from devstack.ports import free_port
+from devstack.postgres import PostgresServer
 from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
@@ -46,6 +47,16 @@ def smtp_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
     sink.start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
+    server = PostgresServer()
+    print(f"\npostgres ready in {server.start():.2f}s on port {server.port}")
+    yield server
+    if request.session.testsfailed:
+        print(f"\n--- postgres log ---\n{server.log_tail()}")
+    server.cleanup()
 
 
 @pytest.fixture(scope="session")

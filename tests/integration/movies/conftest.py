@@ -16,16 +16,6 @@ from devstack.smtp_sink import MailSink
 BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(scope="session")
-def postgres(request: pytest.FixtureRequest) -> Iterator[PostgresServer]:
-    server = PostgresServer()
-    print(f"\npostgres ready in {server.start():.2f}s on port {server.port}")
-    yield server
-    if request.session.testsfailed:
-        print(f"\n--- postgres log ---\n{server.log_tail()}")
-    server.cleanup()
-
-
 def database_url(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> str:
