@@ -46,9 +46,11 @@ test-fast: sync ## unit tests only (no broker, no processes): the inner loop
 test-integration: sync system-deps ## integration tests only (real broker, real SMTP)
 	$(PYTEST) tests/integration
 
-# tests/deploy already ran inside helm-check and compose-check (CHECKS).
+# tests/deploy already ran inside helm-check and compose-check (CHECKS); the image tests
+# run against the image built by test-image (mk/image.mk), when this host can run it.
 test: sync system-deps lint $(CHECKS) ## everything CI runs: lint, static checks, all tests
-	$(PYTEST) tests --ignore=tests/deploy
+	$(PYTEST) tests --ignore=tests/deploy --ignore=tests/integration/image
+	$(MAKE) --no-print-directory test-image
 
 # GNU make passes SIGTERM on to a recipe but not SIGINT (it expects the terminal to have
 # sent that to the whole process group), and waits for the recipe meanwhile: a SIGINT to

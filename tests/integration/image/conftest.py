@@ -1,0 +1,57 @@
+"""The built image, run as the chart's pods against the session's broker, database and sink.
+
+`make image-test` builds the image and names it in REELMAIL_IMAGE.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+from deployed_image import FIGURES, Deployment, HostServices, deployed
+from podman_pods import podman
+
+from devstack import KafkaBroker
+from devstack.postgres import PostgresServer
+from devstack.smtp_sink import MailSink
+
+pytestmark = pytest.mark.integration
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the image's figures (size, start and stop times), which closing notes quote."""
+    for name, value in FIGURES.items():
+        terminalreporter.write_line(f"image: {name} = {value}")
+
+
+@pytest.fixture(scope="session")
+def image() -> str:
+    name = os.environ.get("REELMAIL_IMAGE", "")
+    if not name:
+        reason = "REELMAIL_IMAGE is not set: run these tests through `make image-test`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    FIGURES["image"] = name
+    FIGURES["image size (MB)"] = str(
+        int(podman("image", "inspect", "--format={{.Size}}", name)) // 10**6
+    )
+    return name
+
+
+@pytest.fixture(scope="session")
+def deployment(  # noqa: PLR0913, PLR0917 -- each part of the stack is a session fixture
+    image: str,
+    kafka: KafkaBroker,
+    smtp_sink: MailSink,
+    postgres: PostgresServer,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Iterator[Deployment]:
+    services = HostServices(kafka, postgres, smtp_sink)
+    with deployed(image, services, tmp_path_factory.mktemp("image")) as running:
+        yield running
+        if request.session.testsfailed:
+            for pod in (running.movies, running.mailer):
+                print(f"\n--- {pod.plan.name} container log ---\n{pod.log_tail()}")
