@@ -64,6 +64,7 @@ def test_the_stack_has_every_service_it_promises(services):
     expected = {"kafka", "kafka-init", "postgres", "migrations", "movies", "mailer", "mailpit"}
     expected |= {
         "otel-collector",
+        "otel-collector-health",
         "jaeger",
         "prometheus",
         "alertmanager",
@@ -110,6 +111,32 @@ def test_every_service_healthy_dependency_has_a_healthcheck(services):
                 assert "healthcheck" in services[dependency], (
                     f"{name} waits for {dependency}'s health"
                 )
+
+
+def _probed_url(service: dict[str, Any]) -> str:
+    """The URL a service's healthcheck asks for."""
+    [url] = re.findall(r"https?://[^\s'\"]+", " ".join(service["healthcheck"]["test"]))
+    return url
+
+
+def test_the_collector_is_probed_on_its_own_health_check_extension(services):
+    config = _config("otel-collector/config.yaml")
+    assert "health_check" in config["service"]["extensions"]
+    port = config["extensions"]["health_check"]["endpoint"].rsplit(":", 1)[1]
+    [sidecar] = [
+        name
+        for name, s in services.items()
+        if s.get("network_mode") == "service:otel-collector" and "healthcheck" in s
+    ]
+    assert _probed_url(services[sidecar]) == f"http://127.0.0.1:{port}/"
+    for app in ("movies", "mailer"):
+        assert services[app]["depends_on"][sidecar]["condition"] == "service_healthy"
+
+
+def test_jaeger_is_probed_on_its_healthcheckv2_status(services):
+    assert _probed_url(services["jaeger"]) == "http://127.0.0.1:13133/status"
+    assert services["jaeger"]["environment"]["JAEGER_LISTEN_HOST"] == "0.0.0.0"  # noqa: S104 -- inside its container
+    assert services["otel-collector"]["depends_on"]["jaeger"]["condition"] == "service_healthy"
 
 
 def test_one_shot_steps_are_awaited_to_completion(services):
