@@ -17,6 +17,7 @@ from pathlib import Path
 import structlog
 
 from drills import provenance, report
+from drills.report_sections import kept_sections
 from drills.runner import DrillOutcome, run_suite
 from drills.scenarios import select
 from drills.settings import DrillSettings
@@ -80,7 +81,8 @@ def main(argv: list[str] | None = None) -> None:
     outcomes = asyncio.run(run_suite(select(_numbers(args.drills)), settings, _print_outcome))
     if args.report is not None:
         origin = provenance.collect(" ".join(["python -m drills", *arguments]))
-        args.report.write_text(report.markdown(outcomes, origin, settings))
+        kept = kept_sections(args.report.read_text()) if args.report.exists() else ""
+        args.report.write_text(report.markdown(outcomes, origin, settings) + kept)
     _print(report.summary_line(outcomes))
     raise SystemExit(0 if all(outcome.passed for outcome in outcomes) else 1)
 

@@ -29,6 +29,19 @@ class Provenance:
     load: str
     """The 1, 5 and 15 minute load averages at the end: others' work on a shared machine."""
 
+    def markdown_lines(self) -> list[str]:
+        """List the run's date, machine, load, commit and command, in Markdown."""
+        return [
+            f"- **date**: {self.date}",
+            (
+                f"- **machine**: {self.cpus} CPUs (`nproc`), {self.cpu_model}, "
+                f"{self.ram_gib:.1f} GiB RAM, {self.system}, Python {self.python}"
+            ),
+            f"- **load average** (1, 5, 15 min) when the run ended: {self.load}",
+            f"- **commit**: `{self.commit}`",
+            f"- **command**: `{self.command}`",
+        ]
+
 
 def _cpu_model() -> str:
     try:

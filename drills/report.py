@@ -146,19 +146,6 @@ def markdown_table(outcomes: Sequence[DrillOutcome]) -> str:
     return "\n".join(lines)
 
 
-def _provenance_lines(provenance: Provenance) -> list[str]:
-    return [
-        f"- **date**: {provenance.date}",
-        (
-            f"- **machine**: {provenance.cpus} CPUs (`nproc`), {provenance.cpu_model}, "
-            f"{provenance.ram_gib:.1f} GiB RAM, {provenance.system}, Python {provenance.python}"
-        ),
-        f"- **load average** (1, 5, 15 min) when the run ended: {provenance.load}",
-        f"- **commit**: `{provenance.commit}`",
-        f"- **command**: `{provenance.command}`",
-    ]
-
-
 def _details(outcomes: Sequence[DrillOutcome]) -> list[str]:
     lines = []
     for outcome in outcomes:
@@ -187,7 +174,7 @@ def markdown(
         "PostgreSQL, movies, mailer, an SMTP sink), drives steady sign-in traffic, injects one",
         "fault, then matches every code the API accepted against the mails received.",
         "",
-        *_provenance_lines(provenance),
+        *provenance.markdown_lines(),
         "",
         markdown_table(outcomes),
         "",
