@@ -1,7 +1,8 @@
 import pytest
+from sqlalchemy.engine import make_url
 
 from envsettings import SettingsError
-from movies.settings import MoviesSettings, read_admin_emails
+from movies.settings import MaintenanceSettings, MoviesSettings, read_admin_emails
 
 REQUIRED = {"OTP_HMAC_SECRET": "h" * 32, "JWT_SECRET": "j" * 32}
 
@@ -60,4 +61,27 @@ def test_backoff_maximum_cannot_be_below_the_initial_delay(
     environment.setenv("OUTBOX_BACKOFF_INITIAL_SECONDS", "5")
     environment.setenv("OUTBOX_BACKOFF_MAX_SECONDS", "1")
     with pytest.raises(SettingsError, match="OUTBOX_BACKOFF_MAX_SECONDS"):
+        MoviesSettings.from_env()
+
+
+def test_a_separate_database_password_goes_into_the_url_escaped(
+    environment: pytest.MonkeyPatch,
+) -> None:
+    environment.setenv("DATABASE_URL", "postgresql+asyncpg://reelmail@db.example.test:6432/movies")
+    environment.setenv("DATABASE_PASSWORD", "p@ss/w:rd?#")
+    for read in (MoviesSettings.from_env, MaintenanceSettings.from_env):
+        url = make_url(read().database_url)
+        assert url.password == "p@ss/w:rd?#"
+        assert (url.host, url.port, url.database, url.username) == (
+            "db.example.test",
+            6432,
+            "movies",
+            "reelmail",
+        )
+
+
+def test_a_password_in_both_places_is_refused(environment: pytest.MonkeyPatch) -> None:
+    environment.setenv("DATABASE_URL", "postgresql+asyncpg://reelmail:one@db/movies")
+    environment.setenv("DATABASE_PASSWORD", "two")
+    with pytest.raises(SettingsError, match="DATABASE_PASSWORD"):
         MoviesSettings.from_env()
