@@ -3,7 +3,9 @@
 ``KAFKA_SECURITY_PROTOCOL`` is PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL.
 SASL takes ``KAFKA_SASL_MECHANISM`` (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) with
 ``KAFKA_SASL_USERNAME`` and ``KAFKA_SASL_PASSWORD``; TLS may name a CA bundle in
-``KAFKA_SSL_CAFILE``. Every aiokafka client of ours is built from :meth:`client_options`.
+``KAFKA_SSL_CAFILE``, and a client certificate for mutual TLS in ``KAFKA_SSL_CERTFILE``
+and ``KAFKA_SSL_KEYFILE`` (``KAFKA_SSL_KEY_PASSWORD`` when the key is encrypted).
+Every aiokafka client of ours is built from :meth:`client_options`.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class KafkaConnection:
     sasl_username: str = ""
     sasl_password: str = field(default="", repr=False)
     ssl_cafile: str = ""
+    ssl_certfile: str = ""
+    ssl_keyfile: str = ""
+    ssl_key_password: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> KafkaConnection:
@@ -44,11 +49,21 @@ class KafkaConnection:
             sasl_username=read_str("KAFKA_SASL_USERNAME", "", environ),
             sasl_password=read_str("KAFKA_SASL_PASSWORD", "", environ),
             ssl_cafile=read_str("KAFKA_SSL_CAFILE", "", environ),
+            ssl_certfile=read_str("KAFKA_SSL_CERTFILE", "", environ),
+            ssl_keyfile=read_str("KAFKA_SSL_KEYFILE", "", environ),
+            ssl_key_password=read_str("KAFKA_SSL_KEY_PASSWORD", "", environ),
         )
-        if connection.uses_sasl and not (connection.sasl_username and connection.sasl_password):
+        connection.check()
+        return connection
+
+    def check(self) -> None:
+        """Refuse SASL without credentials, and half a client certificate."""
+        if self.uses_sasl and not (self.sasl_username and self.sasl_password):
             msg = "KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD are required with SASL"
             raise SettingsError(msg)
-        return connection
+        if bool(self.ssl_certfile) != bool(self.ssl_keyfile):
+            msg = "KAFKA_SSL_CERTFILE and KAFKA_SSL_KEYFILE go together (mutual TLS)"
+            raise SettingsError(msg)
 
     @property
     def uses_sasl(self) -> bool:
@@ -62,7 +77,12 @@ class KafkaConnection:
             "security_protocol": self.security_protocol,
         }
         if self.security_protocol in {"SSL", "SASL_SSL"}:
-            options["ssl_context"] = create_ssl_context(cafile=self.ssl_cafile or None)
+            options["ssl_context"] = create_ssl_context(
+                cafile=self.ssl_cafile or None,
+                certfile=self.ssl_certfile or None,
+                keyfile=self.ssl_keyfile or None,
+                password=self.ssl_key_password or None,
+            )
         if self.uses_sasl:
             options["sasl_mechanism"] = self.sasl_mechanism
             options["sasl_plain_username"] = self.sasl_username
