@@ -498,3 +498,129 @@ def test_keda_skips_persistent_lag_and_takes_an_existing_trigger_authentication(
         "name": "kafka-platform",
         "kind": "ClusterTriggerAuthentication",
     }
+
+
+PARTS = (
+    "--set",
+    "database.host=pg.db.svc",
+    "--set",
+    "database.port=6432",
+    "--set",
+    "database.name=movies",
+    "--set",
+    "database.user=reelmail",
+    "--set",
+    "database.parameters.ssl=verify-full",
+)
+
+
+def _database_env(manifests: list[dict[str, Any]], kind: str) -> dict[str, dict[str, Any]]:
+    workload = next(
+        d
+        for d in of_kind(manifests, kind)
+        if d["metadata"]["labels"]["app.kubernetes.io/component"] in {"movies", "migrations"}
+    )
+    return {
+        e["name"]: e
+        for e in pod_spec(workload)["containers"][0]["env"]
+        if e["name"].startswith("DATABASE_")
+    }
+
+
+def test_postgres_from_parts_with_the_password_in_an_existing_secret():
+    manifests = render(
+        "default",
+        *PARTS,
+        "--set",
+        "database.existingSecret=pg-app",
+        "--set",
+        "database.passwordKey=password",
+    )
+    for kind in ("Deployment", "Job"):
+        env = _database_env(manifests, kind)
+        assert env["DATABASE_URL"]["value"] == (
+            "postgresql+asyncpg://reelmail@pg.db.svc:6432/movies?ssl=verify-full"
+        )
+        assert env["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": "pg-app",
+            "key": "password",
+        }
+    assert "DATABASE_URL" not in decoded_secrets(manifests)
+    policies = {
+        p["metadata"]["labels"]["app.kubernetes.io/component"]: p
+        for p in of_kind(
+            render("default", *PARTS, "--set", "networkPolicy.enabled=true"), "NetworkPolicy"
+        )
+    }
+    ports = {
+        port["port"] for rule in policies["migrations"]["spec"]["egress"] for port in rule["ports"]
+    }
+    assert 6432 in ports
+
+
+def test_postgres_from_parts_with_an_inline_password():
+    manifests = render("default", *PARTS, "--set", "database.password=p@ss/w:rd")
+    secrets = decoded_secrets(manifests)
+    assert secrets["DATABASE_PASSWORD"] == {"p@ss/w:rd"}
+    movies = _database_env(manifests, "Deployment")["DATABASE_PASSWORD"]["valueFrom"][
+        "secretKeyRef"
+    ]
+    job = _database_env(manifests, "Job")["DATABASE_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert movies["name"] == "shop-reelmail"
+    hook = next(s for s in of_kind(manifests, "Secret") if s["metadata"]["name"] == job["name"])
+    assert "helm.sh/hook" in hook["metadata"]["annotations"]
+    for config_map in of_kind(manifests, "ConfigMap"):
+        assert "p@ss" not in yaml.safe_dump(config_map)
+
+
+def test_a_database_url_and_parts_together_fail_the_render():
+    result = helm(
+        *template_args("default", "1.37.0", *PARTS, "--set", "database.url=postgresql://x/y")
+    )
+    assert result.returncode != 0
+    assert "database.url" in result.stderr
+    assert "database.host" in result.stderr
+
+
+MTLS = (
+    "--set",
+    "kafka.securityProtocol=SSL",
+    "--set",
+    "kafka.tls.caSecret=kafka-ca",
+    "--set",
+    "kafka.tls.clientCertSecret=mailer-kafka-client",
+    "--set",
+    "mailer.keda.enabled=true",
+)
+
+
+def test_kafka_client_certificates_reach_both_services_and_keda():
+    manifests = render("default", *MTLS)
+    for component in ("movies", "mailer"):
+        config = next(
+            cm["data"]
+            for cm in of_kind(manifests, "ConfigMap")
+            if cm["metadata"]["labels"].get("app.kubernetes.io/component") == component
+        )
+        spec = pod_spec(_spec(manifests, "Deployment", component))
+        volume = next(v for v in spec["volumes"] if v["name"] == "kafka-client-cert")
+        assert volume["secret"]["secretName"] == "mailer-kafka-client"
+        mount = next(
+            m for m in spec["containers"][0]["volumeMounts"] if m["name"] == "kafka-client-cert"
+        )
+        assert mount["readOnly"] is True
+        assert config["KAFKA_SSL_CERTFILE"] == f"{mount['mountPath']}/tls.crt"
+        assert config["KAFKA_SSL_KEYFILE"] == f"{mount['mountPath']}/tls.key"
+    (auth,) = of_kind(manifests, "TriggerAuthentication")
+    refs = {ref["parameter"]: (ref["name"], ref["key"]) for ref in auth["spec"]["secretTargetRef"]}
+    assert refs == {
+        "ca": ("kafka-ca", "ca.crt"),
+        "cert": ("mailer-kafka-client", "tls.crt"),
+        "key": ("mailer-kafka-client", "tls.key"),
+    }
+
+
+def test_a_client_certificate_without_tls_fails_the_render():
+    result = helm(*template_args("default", "1.37.0", "--set", "kafka.tls.clientCertSecret=client"))
+    assert result.returncode != 0
+    assert "kafka.tls.clientCertSecret" in result.stderr

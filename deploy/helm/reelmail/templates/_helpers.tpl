@@ -133,9 +133,25 @@ which Secret and key a variable is read from.
 /etc/reelmail/kafka-ca
 {{- end }}
 
+{{/* Where the Kafka client certificate and key are mounted. */}}
+{{- define "reelmail.kafka.clientCertDir" -}}
+/etc/reelmail/kafka-client
+{{- end }}
+
 {{/* Whether the movie service has a database configured, rather than the SQLite fallback. */}}
 {{- define "reelmail.database.configured" -}}
-{{- if or .Values.database.existingSecret .Values.database.url }}true{{ end }}
+{{- if or .Values.database.existingSecret .Values.database.url .Values.database.host }}true{{ end }}
+{{- end }}
+
+{{/* The DATABASE_URL built from database.host and the other parts; it has no password. */}}
+{{- define "reelmail.database.partsUrl" -}}
+{{- $d := .Values.database }}
+{{- $query := list }}
+{{- range $key, $value := $d.parameters }}
+{{- $query = append $query (printf "%s=%s" (urlquery $key) (urlquery (toString $value))) }}
+{{- end }}
+{{- printf "postgresql+asyncpg://%s@%s:%d/%s" (urlquery $d.user) $d.host (int $d.port) (urlquery $d.name) }}
+{{- with $query }}?{{ join "&" . }}{{ end }}
 {{- end }}
 
 {{/*
@@ -150,13 +166,39 @@ Call with (dict "name" "DATABASE_URL" "secret" "my-secret" "key" "url").
       key: {{ .key }}
 {{- end }}
 
-{{/* DATABASE_URL, for the movie service and the migrations. */}}
+{{/*
+DATABASE_URL (and DATABASE_PASSWORD, for a URL built from parts), for the movie service
+and the migrations. Inline values are read from the Secret named "inline": the chart's,
+or the migrations' hook Secret. Call with (dict "root" $ "inline" "<secret name>").
+*/}}
 {{- define "reelmail.env.database" -}}
-{{- $d := .Values.database }}
+{{- $d := .root.Values.database }}
+{{- if $d.host }}
+- name: DATABASE_URL
+  value: {{ include "reelmail.database.partsUrl" .root | quote }}
 {{- if $d.existingSecret }}
+{{ include "reelmail.secretEnv" (dict "name" "DATABASE_PASSWORD" "secret" $d.existingSecret "key" $d.passwordKey) }}
+{{- else if $d.password }}
+{{ include "reelmail.secretEnv" (dict "name" "DATABASE_PASSWORD" "secret" .inline "key" "DATABASE_PASSWORD") }}
+{{- end }}
+{{- else if $d.existingSecret }}
 {{ include "reelmail.secretEnv" (dict "name" "DATABASE_URL" "secret" $d.existingSecret "key" $d.existingSecretKey) }}
 {{- else }}
-{{ include "reelmail.secretEnv" (dict "name" "DATABASE_URL" "secret" (include "reelmail.secretName" .) "key" "DATABASE_URL") }}
+{{ include "reelmail.secretEnv" (dict "name" "DATABASE_URL" "secret" .inline "key" "DATABASE_URL") }}
+{{- end }}
+{{- end }}
+
+{{/* The secret data the database needs inline: the URL, or the password of the parts. */}}
+{{- define "reelmail.database.inlineSecret" -}}
+{{- $d := .Values.database }}
+{{- if not $d.existingSecret }}
+{{- if $d.host }}
+{{- with $d.password }}
+DATABASE_PASSWORD: {{ . | quote }}
+{{- end }}
+{{- else }}
+DATABASE_URL: {{ $d.url | default "sqlite+aiosqlite:////tmp/reelmail-movies.db" | quote }}
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -233,6 +275,10 @@ KAFKA_SASL_MECHANISM: {{ $v.kafka.sasl.mechanism | quote }}
 {{- if and (include "reelmail.kafka.tls" .root) $v.kafka.tls.caSecret }}
 KAFKA_SSL_CAFILE: {{ printf "%s/%s" (include "reelmail.kafka.caDir" .root) $v.kafka.tls.caKey | quote }}
 {{- end }}
+{{- if and (include "reelmail.kafka.tls" .root) $v.kafka.tls.clientCertSecret }}
+KAFKA_SSL_CERTFILE: {{ printf "%s/%s" (include "reelmail.kafka.clientCertDir" .root) $v.kafka.tls.certKey | quote }}
+KAFKA_SSL_KEYFILE: {{ printf "%s/%s" (include "reelmail.kafka.clientCertDir" .root) $v.kafka.tls.keyKey | quote }}
+{{- end }}
 MAIL_TOPIC: {{ $v.kafka.topic | quote }}
 MAIL_SEAL_ACTIVE_KEY: {{ $v.auth.mailSealActiveKey | quote }}
 {{- with $v.auth.mailSealRetiredKeys }}
@@ -251,24 +297,47 @@ OTEL_TRACES_SAMPLER_ARG: {{ $v.otel.samplerArg | toString | quote }}
 {{- end }}
 {{- end }}
 
-{{/* The Kafka CA volume, when Kafka is reached over TLS with a private CA. */}}
+{{/*
+The Kafka TLS volumes, when Kafka is reached over TLS: the private CA bundle
+(kafka.tls.caSecret) and the client certificate for mutual TLS (kafka.tls.clientCertSecret).
+*/}}
 {{- define "reelmail.kafka.caVolume" -}}
-{{- if and (include "reelmail.kafka.tls" .) .Values.kafka.tls.caSecret }}
+{{- $t := .Values.kafka.tls }}
+{{- if include "reelmail.kafka.tls" . }}
+{{- if $t.caSecret }}
 - name: kafka-ca
   secret:
-    secretName: {{ .Values.kafka.tls.caSecret }}
+    secretName: {{ $t.caSecret }}
     items:
-      - key: {{ .Values.kafka.tls.caKey }}
-        path: {{ .Values.kafka.tls.caKey }}
+      - key: {{ $t.caKey }}
+        path: {{ $t.caKey }}
+{{- end }}
+{{- if $t.clientCertSecret }}
+- name: kafka-client-cert
+  secret:
+    secretName: {{ $t.clientCertSecret }}
+    items:
+      - key: {{ $t.certKey }}
+        path: {{ $t.certKey }}
+      - key: {{ $t.keyKey }}
+        path: {{ $t.keyKey }}
+{{- end }}
 {{- end }}
 {{- end }}
 
-{{/* The matching mount. */}}
+{{/* The matching mounts. */}}
 {{- define "reelmail.kafka.caVolumeMount" -}}
-{{- if and (include "reelmail.kafka.tls" .) .Values.kafka.tls.caSecret }}
+{{- if include "reelmail.kafka.tls" . }}
+{{- if .Values.kafka.tls.caSecret }}
 - name: kafka-ca
   mountPath: {{ include "reelmail.kafka.caDir" . }}
   readOnly: true
+{{- end }}
+{{- if .Values.kafka.tls.clientCertSecret }}
+- name: kafka-client-cert
+  mountPath: {{ include "reelmail.kafka.clientCertDir" . }}
+  readOnly: true
+{{- end }}
 {{- end }}
 {{- end }}
 
@@ -298,6 +367,12 @@ check stops the render with a message that names the values to change.
 {{- end }}
 {{- if and $v.metrics.serviceMonitor.enabled $v.metrics.podMonitor.enabled }}
 {{- fail "metrics.serviceMonitor.enabled and metrics.podMonitor.enabled would scrape every pod twice: enable one of them" }}
+{{- end }}
+{{- if and $v.kafka.tls.clientCertSecret (not (include "reelmail.kafka.tls" .)) }}
+{{- fail (printf "kafka.tls.clientCertSecret is set but kafka.securityProtocol is %s: use SSL or SASL_SSL for mutual TLS" $v.kafka.securityProtocol) }}
+{{- end }}
+{{- if and $v.database.url $v.database.host }}
+{{- fail "database.url and database.host both describe the database: set the URL, or host and its parts, not both" }}
 {{- end }}
 {{- if and $v.otel.enabled (not $v.otel.endpoint) }}
 {{- fail "otel.enabled needs otel.endpoint (the OTLP endpoint, e.g. http://otel-collector:4318)" }}

@@ -46,10 +46,14 @@ else what the chart knows the service is configured to call. JSON array.
 {{- end }}
 {{- end }}
 
-{{/* The database's port: the one in database.url when it names one, else PostgreSQL's. */}}
+{{/* The database's port: database.port with host, else the one in database.url, else 5432. */}}
 {{- define "reelmail.database.port" -}}
+{{- if .Values.database.host }}
+{{- .Values.database.port }}
+{{- else }}
 {{- $host := (urlParse (.Values.database.url | default "postgresql://localhost")).host }}
 {{- regexFind "[0-9]+$" (regexFind ":[0-9]+$" $host) | default "5432" }}
+{{- end }}
 {{- end }}
 
 {{/* The OTLP collector's port: the one in otel.endpoint, else the protocol's default. */}}
