@@ -19,7 +19,7 @@ from aiokafka.structs import ConsumerRecord
 
 from mailer import metrics
 from mailer.consumer_lag import ConsumerLag
-from mailer.dead_letters import DeadLetterPublisher
+from mailer.dead_letters import MAX_REQUEST_BYTES, DeadLetterPublisher
 from mailer.delivery import Delivery, DeliveryTools, Outcome, RetryPolicy
 from mailer.event_waits import wait_event
 from mailer.helper_tasks import HelperTasks
@@ -57,6 +57,7 @@ class MailConsumer:
             acks="all",
             enable_idempotence=True,
             client_id="mailer-dlq",
+            max_request_size=MAX_REQUEST_BYTES,
         )
         retry = RetryPolicy(
             max_delay_seconds=settings.retry_max_seconds, max_attempts=settings.retry_max_attempts

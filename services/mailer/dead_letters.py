@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import MessageSizeTooLargeError
 from aiokafka.structs import ConsumerRecord
 
 HEADER_REASON = "dlq-reason"
@@ -17,15 +16,23 @@ DLQ_HEADERS = frozenset(
     {HEADER_REASON, HEADER_ERROR, HEADER_TOPIC, HEADER_PARTITION, HEADER_OFFSET, HEADER_TRUNCATED},
 )
 _MAX_ERROR_BYTES = 512
+# The producer's max_request_size: aiokafka's default, set explicitly where it is built.
+MAX_REQUEST_BYTES = 1024 * 1024
+_HEADER_FRAMING = 16
+_RECORD_FRAMING = 1024
+Headers = list[tuple[str, bytes | None]]
 
 
 class DeadLetterPublisher:
     """Copies a record, value and original headers (trace context included), to the DLQ."""
 
-    def __init__(self, producer: AIOKafkaProducer, topic: str) -> None:
-        """Use a started ``acks=all`` producer owned by the caller."""
+    def __init__(
+        self, producer: AIOKafkaProducer, topic: str, max_request_bytes: int = MAX_REQUEST_BYTES
+    ) -> None:
+        """Use a started ``acks=all`` producer owned by the caller, built with this limit."""
         self._producer = producer
         self.topic = topic
+        self._max_request_bytes = max_request_bytes
 
     async def publish(
         self,
@@ -40,7 +47,7 @@ class DeadLetterPublisher:
         partition is not blocked by a record that can never be re-sent whole.
         """
         kept = [(key, value) for key, value in record.headers if key not in DLQ_HEADERS]
-        headers = [
+        headers: Headers = [
             *kept,
             (HEADER_REASON, reason.encode()),
             (HEADER_ERROR, error.encode()[:_MAX_ERROR_BYTES]),
@@ -49,12 +56,18 @@ class DeadLetterPublisher:
             (HEADER_OFFSET, str(record.offset).encode()),
         ]
         value = record.value or b""
-        try:
-            await self._producer.send_and_wait(
-                self.topic, value=value, key=record.key, headers=headers
-            )
-        except MessageSizeTooLargeError:
+        if not _fits(record.key, value, headers, self._max_request_bytes):
             headers.append((HEADER_TRUNCATED, str(len(value)).encode()))
-            await self._producer.send_and_wait(
-                self.topic, value=value[:TRUNCATED_VALUE_BYTES], key=record.key, headers=headers
-            )
+            value = value[:TRUNCATED_VALUE_BYTES]
+        await self._producer.send_and_wait(self.topic, value=value, key=record.key, headers=headers)
+
+
+def _fits(key: bytes | None, value: bytes, headers: Headers, limit: int) -> bool:
+    """Whether the producer will take the record, judged before sending it.
+
+    Trying and catching the producer's refusal left a failed ``send`` span beside the
+    real one for every oversize dead letter. The estimate errs large: each header and
+    the record and batch framing get more bytes than Kafka's format spends on them.
+    """
+    framing = sum(len(name.encode()) + len(data or b"") + _HEADER_FRAMING for name, data in headers)
+    return len(key or b"") + len(value) + framing + _RECORD_FRAMING <= limit

@@ -104,6 +104,30 @@ def test_failures_mark_spans_as_errors(mailer: MailerUnderTest, receiver: OtlpRe
     assert smtp.attributes["smtp.reply.code"] == 550
 
 
+def test_an_oversize_dead_letter_is_one_send_span(
+    mailer: MailerUnderTest, receiver: OtlpReceiver
+) -> None:
+    """Too large to publish again whole, it is cut first, not sent once to fail and again."""
+    _traced_mailer(mailer, receiver)
+    trace_id = secrets.token_hex(16)
+    headers = [("traceparent", f"00-{trace_id}-{secrets.token_hex(8)}-01".encode())]
+    oversize = b'{"email": "big@example.com", "pad": "' + b"x" * (1024 * 1024 - 64) + b'"}'
+    publish(mailer.kafka, mailer.topic, [(b"big", oversize)], headers)
+    mailer.start()
+
+    def named(name: str) -> list[ReceivedSpan]:
+        return [s for s in receiver.snapshot() if s.trace_id == trace_id and s.name == name]
+
+    send_name, process_name = f"{mailer.dlq} send", f"{mailer.topic} process"
+    wait_for("the process and send spans", lambda: bool(named(send_name) and named(process_name)))
+    time.sleep(1)  # a second send span, were there one, would have been exported by now
+    process = _one(receiver.snapshot(), process_name, trace_id)
+    assert process.attributes["reelmail.outcome"] == "invalid"
+    [send] = named(send_name)
+    assert send.status_code != "STATUS_CODE_ERROR"
+    assert send.parent_span_id == process.span_id
+
+
 def test_metrics_exemplars_and_lag_that_rises_then_drains(
     mailer: MailerUnderTest, receiver: OtlpReceiver
 ) -> None:
