@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from opentelemetry import trace
+from opentelemetry.trace import Span
 
 
 def current_trace_exemplar() -> dict[str, str] | None:
     """``{"trace_id": <hex>}`` for the active, sampled span, else None."""
-    context = trace.get_current_span().get_span_context()
+    return span_exemplar(trace.get_current_span())
+
+
+def span_exemplar(span: Span) -> dict[str, str] | None:
+    """``{"trace_id": <hex>}`` for ``span`` when it is sampled, else None.
+
+    For a span that is not the current one (the mailer's ``smtp send``).
+    """
+    context = span.get_span_context()
     if not context.is_valid or not context.trace_flags.sampled:
         return None
     return {"trace_id": format(context.trace_id, "032x")}

@@ -64,11 +64,11 @@ def test_process_span_continues_the_producers_trace(
 
     spans = receiver.snapshot()
     process = _one(spans, f"{mailer.topic} process", trace_id)
-    render = _one(spans, "render", trace_id)
     smtp = _one(spans, "smtp send", trace_id)
+    # Two spans a mail: rendering takes microseconds and fails only into the process span.
+    assert sorted(s.name for s in spans if s.trace_id == trace_id) == [process.name, "smtp send"]
     assert process.parent_span_id == parent_id
     assert process.kind == "CONSUMER"
-    assert render.parent_span_id == process.span_id
     assert smtp.parent_span_id == process.span_id
     assert smtp.kind == "CLIENT"
     assert process.service == "mailer"
