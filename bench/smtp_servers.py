@@ -36,7 +36,14 @@ def _require(*names: str) -> str:
     raise HarnessError(msg)
 
 
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+def start_logged(argv: list[str], log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a helper program with its output in ``log_path``, for when it refuses to start."""
+    with log_path.open("ab") as log:
+        return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603 -- argv built by the harness
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """Block until something accepts on ``port``; fail at once if ``process`` exits."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -51,7 +58,8 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
     raise HarnessError(msg)
 
 
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """SIGTERM a helper program, SIGKILL it if it lingers."""
     if process is None or process.poll() is not None:
         return
     process.terminate()
@@ -65,8 +73,9 @@ def _stop(process: subprocess.Popen[bytes] | None) -> None:
 class CountingSink:
     """One ``smtp-sink -c`` on a free loopback port, counting accepted mails."""
 
-    def __init__(self) -> None:
-        """Choose the port; :meth:`start` launches the sink."""
+    def __init__(self, options: tuple[str, ...] = ()) -> None:
+        """Choose the port; :meth:`start` launches the sink with ``options`` (e.g. ``-p``)."""
+        self.options = options
         self.port = free_port()
         self.accepted = 0
         self._target = 0
@@ -81,7 +90,7 @@ class CountingSink:
         # As root, smtp-sink insists on dropping privileges after binding the socket.
         drop = ["-u", "nobody"] if os.geteuid() == 0 else []
         self._process = subprocess.Popen(  # noqa: S603 -- fixed argv
-            [_require("smtp-sink"), "-c", *drop, f"127.0.0.1:{self.port}", _BACKLOG],
+            [_require("smtp-sink"), "-c", *drop, *self.options, f"127.0.0.1:{self.port}", _BACKLOG],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
         )
@@ -90,7 +99,7 @@ class CountingSink:
             msg = "smtp-sink has no stdout pipe"
             raise HarnessError(msg)
         threading.Thread(target=self._read_counter, args=(stdout,), daemon=True).start()
-        _wait_for_port(self.port, self._process)
+        wait_for_port(self.port, self._process)
 
     def wait(self, timeout: float) -> float:
         """Block until the target count; return the wall-clock time it was reached."""
@@ -101,7 +110,7 @@ class CountingSink:
 
     def stop(self) -> None:
         """Stop the sink."""
-        _stop(self._process)
+        stop_process(self._process)
         self._process = None
 
     def _read_counter(self, stdout: IO[bytes]) -> None:
@@ -141,11 +150,11 @@ class TlsTunnel:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
-        _wait_for_port(self.port, self._process)
+        wait_for_port(self.port, self._process)
 
     def stop(self) -> None:
         """Stop stunnel."""
-        _stop(self._process)
+        stop_process(self._process)
         self._process = None
 
 

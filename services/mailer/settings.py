@@ -8,6 +8,7 @@ from functools import lru_cache
 from envsettings import (
     KafkaConnection,
     SettingsError,
+    read_bool,
     read_choice,
     read_float,
     read_int,
@@ -33,6 +34,7 @@ class SmtpSettings:
     from_name: str
     pool_size: int
     idle_check_seconds: float
+    pipelining: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +105,7 @@ def _smtp_from_env() -> SmtpSettings:
         from_name=read_str("MAIL_FROM_NAME", "Reelmail"),
         pool_size=read_int("SMTP_POOL_SIZE", 4, minimum=1),
         idle_check_seconds=read_float("SMTP_IDLE_CHECK_SECONDS", 30.0),
+        pipelining=read_bool("SMTP_PIPELINING", default=True),
     )
 
 
