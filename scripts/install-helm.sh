@@ -23,17 +23,10 @@ if [ -x "$dest/helm" ]; then
   echo "$dest/helm"
   exit 0
 fi
-if ! command -v go >/dev/null 2>&1; then
-  echo "install-helm: Go is needed to build helm $version from source (Go 1.24 or newer)" >&2
-  exit 1
-fi
-
+# shellcheck source=scripts/lib/go-install.sh
+source "$(dirname "$0")/lib/go-install.sh"
+require_go "helm $version"
 module="helm.sh/helm/v3"
-mkdir -p "$tools_dir"
-# Build into a scratch directory and move the binary into place at the end, so an
-# interrupted build never leaves a half-written binary that the cache check accepts.
-staging="$(mktemp -d "$tools_dir/.helm-build.XXXXXX")"
-trap 'rm -rf "$staging"' EXIT
 
 # helm reports the Kubernetes version of the client-go it was built with (minor 0.N is
 # Kubernetes 1.N); its Makefile passes that in with -X, so do the same.
@@ -52,11 +45,6 @@ for pkg in pkg/lint/rules pkg/chartutil; do
 done
 
 echo "install-helm: building helm $version from source (a few minutes on two cores)" >&2
-GOBIN="$staging" CGO_ENABLED=0 GOFLAGS="${GOFLAGS:-} -mod=mod" \
-  go install -trimpath -ldflags "$ldflags" "$module/cmd/helm@$version"
-
-"$staging/helm" version --short >&2
-rm -rf "$dest"
-mkdir -p "$dest"
-mv "$staging/helm" "$dest/helm"
+go_install_into "$dest" "$ldflags" "$module/cmd/helm@$version"
+"$dest/helm" version --short >&2
 echo "$dest/helm"
