@@ -11,14 +11,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Final, Literal
 
+from bench.figures import Figure
+from bench.latency_link import LatencyLink, round_trip_ms
 from bench.prefill import SEAL_SETTINGS
 from bench.smtp_servers import CountingSink, SelfSignedCertificate, TlsTunnel
 from devstack.errors import HarnessError
@@ -35,30 +38,43 @@ _SLOWEST_RATE: Final = 40.0
 
 @dataclass(frozen=True, slots=True)
 class MailerCase:
-    """Which consumer, over which transport, with or without tracing."""
+    """Which consumer, over which transport and link, with or without tracing.
+
+    ``rtt_ms`` puts a :class:`~bench.latency_link.LatencyLink` of that round trip in
+    front of the relay; ``settings`` are extra variables for the mailer (pool size,
+    sampler), named by ``variant``.
+    """
 
     kind: Kind
     transport: Transport
     telemetry: bool
     profile_to: Path | None = None
+    rtt_ms: int = 0
+    variant: str = ""
+    settings: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:
         """A short name for keys and log files."""
         tracing = "otel" if self.telemetry else "nootel"
-        return f"{self.kind}-{self.transport}-{tracing}"
+        link = f"-rtt{self.rtt_ms}" if self.rtt_ms else ""
+        variant = f"-{self.variant}" if self.variant else ""
+        return f"{self.kind}-{self.transport}-{tracing}{link}{variant}"
 
 
 @dataclass(frozen=True, slots=True)
 class MailerRun:
     """One drained backlog."""
 
+    mails: int
     mails_per_s: float
     seconds: float
     startup_s: float
     spans: int
     cpu_ms_per_mail: float
     loop_cpu_ms_per_mail: float
+    load_1m: float
+    link_rtt_ms: float | None = None
 
 
 @dataclass
@@ -75,18 +91,32 @@ class MailerBench:
     def run(self, case: MailerCase) -> MailerRun:
         """Drain the whole backlog once with ``case``; raise if it does not finish."""
         sink = CountingSink()
-        tunnel = TlsTunnel(self.workdir, self.certificate) if case.transport == "tls" else None
-        sink.start(self.count)
-        try:
-            smtp_port = sink.port
-            if tunnel is not None:
-                tunnel.start(sink.port)
-                smtp_port = tunnel.port
-            return self._drain(case, sink, smtp_port)
-        finally:
-            if tunnel is not None:
-                tunnel.stop()
-            sink.stop()
+        with contextlib.ExitStack() as stack:
+            sink.start(self.count)
+            stack.callback(sink.stop)
+            port, rtt = self._relay(case, sink.port, stack)
+            run = self._drain(case, sink, port)
+        return replace(run, link_rtt_ms=rtt)
+
+    def _relay(
+        self, case: MailerCase, port: int, stack: contextlib.ExitStack
+    ) -> tuple[int, float | None]:
+        """Put stunnel (TLS) and the latency link in front of the sink, as ``case`` asks.
+
+        Returns the port the mailer connects to, and the link's measured round trip.
+        """
+        certificate = None
+        if case.transport == "tls":
+            tunnel = TlsTunnel(self.workdir, self.certificate)
+            stack.callback(tunnel.stop)
+            tunnel.start(port)
+            port, certificate = tunnel.port, self.certificate
+        if not case.rtt_ms:
+            return port, None
+        link = LatencyLink(self.workdir, one_way_ms=case.rtt_ms // 2)
+        stack.callback(link.stop)
+        link.start(port)
+        return link.port, round_trip_ms(link.port, certificate)
 
     @contextlib.contextmanager
     def serving(self, topic: str, smtp_port: int) -> Iterator[Callable[[], None]]:
@@ -119,12 +149,14 @@ class MailerBench:
             process.stop(timeout=60)
         started = _assigned_at(log_path)
         return MailerRun(
+            mails=self.count,
             mails_per_s=self.count / (finished - started),
             seconds=finished - started,
             startup_s=started - spawned,
             spans=self.receiver.count - spans_before,
             cpu_ms_per_mail=cpu_seconds * 1000.0 / self.count,
             loop_cpu_ms_per_mail=loop_seconds * 1000.0 / self.count,
+            load_1m=round(os.getloadavg()[0], 2),
         )
 
     def _env(self, case: MailerCase, smtp_port: int) -> dict[str, str]:
@@ -143,6 +175,7 @@ class MailerBench:
             "OTEL_TRACES_SAMPLER": "always_on",
             **SEAL_SETTINGS,
         }
+        env.update(case.settings)
         if case.profile_to is not None:
             env["BENCH_PROFILE_OUT"] = str(case.profile_to)
         if case.telemetry:
@@ -189,3 +222,24 @@ def unset_inherited_tracing() -> None:
     """Keep an OTLP endpoint from the caller's shell out of every child's environment."""
     for name in ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"):
         os.environ.pop(name, None)
+
+
+def rate_figure(key: str, label: str, runs: list[MailerRun]) -> Figure:
+    """Mails per second, with the CPU, spans and machine load behind the runs."""
+    return Figure(
+        key=key,
+        label=label,
+        unit="mails/s",
+        samples=tuple(run.mails_per_s for run in runs),
+        extra={
+            "cpu_ms_per_mail": _median(run.cpu_ms_per_mail for run in runs),
+            "event_loop_cpu_ms_per_mail": _median(run.loop_cpu_ms_per_mail for run in runs),
+            "startup_s": _median(run.startup_s for run in runs),
+            "spans_per_mail": _median(run.spans / run.mails for run in runs),
+            "load_1m": " ".join(f"{run.load_1m:.2f}" for run in runs),
+        },
+    )
+
+
+def _median(values: Iterable[float]) -> float:
+    return round(statistics.median(list(values)), 3)

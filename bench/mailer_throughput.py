@@ -7,22 +7,37 @@ on the machine lands on all cases rather than on one.
 from __future__ import annotations
 
 import pstats
-import statistics
 from collections import defaultdict
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Final, cast
 
-from bench.figures import Figure, overhead, ratio
-from bench.mailer_runs import MailerBench, MailerCase, MailerRun, Transport
+from bench.figures import Figure, Target, overhead, ratio
+from bench.mailer_runs import MailerBench, MailerCase, MailerRun, Transport, rate_figure
 from bench.plan import Plan
 
+TRACED_PLAIN: Final = MailerCase("reelmail", "plain", telemetry=True)
 CASES: Final = (
-    MailerCase("reelmail", "plain", telemetry=True),
+    TRACED_PLAIN,
     MailerCase("reelmail", "tls", telemetry=True),
     MailerCase("original", "plain", telemetry=False),
     MailerCase("original", "tls", telemetry=False),
     MailerCase("reelmail", "plain", telemetry=False),
+)
+
+TARGETS: Final = (
+    Target("b1.tls.ratio", "B1 over TLS: at least 8x the original", 8.0, "at_least"),
+    Target(
+        "b1.plain.reelmail.otel",
+        "B1: at least 2,000 mails/s, one process, tracing on",
+        2000.0,
+        "at_least",
+    ),
+    Target(
+        "b4.mailer.plain.cpu_overhead",
+        "B4 mailer: tracing at 100% adds at most 35% to the CPU per mail",
+        35.0,
+        "at_most",
+    ),
 )
 
 
@@ -34,22 +49,15 @@ def measure_mailers(ours: MailerBench, original: MailerBench, plan: Plan) -> lis
             bench = original if case.kind == "original" else ours
             runs[case].append(bench.run(case))
     rates = {case: _rate_figure(case, found) for case, found in runs.items()}
-    return [*rates.values(), *_ratios(rates), _telemetry_overhead(rates)]
+    return [*rates.values(), *_ratios(rates), *_telemetry_overhead(runs, rates)]
 
 
 def _rate_figure(case: MailerCase, runs: list[MailerRun]) -> Figure:
     tracing = "tracing on" if case.telemetry else "tracing off"
-    return Figure(
-        key=f"b1.{case.transport}.{case.kind}.{'otel' if case.telemetry else 'nootel'}",
-        label=f"B1 {case.kind} over {case.transport}, {tracing}",
-        unit="mails/s",
-        samples=tuple(run.mails_per_s for run in runs),
-        extra={
-            "cpu_ms_per_mail": _median(run.cpu_ms_per_mail for run in runs),
-            "event_loop_cpu_ms_per_mail": _median(run.loop_cpu_ms_per_mail for run in runs),
-            "startup_s": _median(run.startup_s for run in runs),
-            "spans_per_mail": _median(run.spans / (run.mails_per_s * run.seconds) for run in runs),
-        },
+    return rate_figure(
+        f"b1.{case.transport}.{case.kind}.{'otel' if case.telemetry else 'nootel'}",
+        f"B1 {case.kind} over {case.transport}, {tracing}",
+        runs,
     )
 
 
@@ -66,13 +74,38 @@ def _ratios(rates: dict[MailerCase, Figure]) -> list[Figure]:
     ]
 
 
-def _telemetry_overhead(rates: dict[MailerCase, Figure]) -> Figure:
-    return overhead(
-        "b4.mailer.plain.overhead",
-        "B4 mailer: throughput lost to tracing (plain SMTP)",
-        rates[MailerCase("reelmail", "plain", telemetry=True)],
-        rates[MailerCase("reelmail", "plain", telemetry=False)],
-        rate=True,
+def _telemetry_overhead(
+    runs: dict[MailerCase, list[MailerRun]], rates: dict[MailerCase, Figure]
+) -> list[Figure]:
+    """Price tracing at 100%: the CPU it adds per mail (issue 17), the throughput it costs."""
+    on, off = TRACED_PLAIN, MailerCase("reelmail", "plain", telemetry=False)
+    cpu = {case: _cpu_figure(case, runs[case]) for case in (on, off)}
+    return [
+        *cpu.values(),
+        overhead(
+            "b4.mailer.plain.cpu_overhead",
+            "B4 mailer: CPU per mail added by tracing (plain SMTP)",
+            cpu[on],
+            cpu[off],
+            rate=False,
+        ),
+        overhead(
+            "b4.mailer.plain.overhead",
+            "B4 mailer: throughput lost to tracing (plain SMTP)",
+            rates[on],
+            rates[off],
+            rate=True,
+        ),
+    ]
+
+
+def _cpu_figure(case: MailerCase, runs: list[MailerRun]) -> Figure:
+    tracing = "otel" if case.telemetry else "nootel"
+    return Figure(
+        f"b1.{case.transport}.{case.kind}.{tracing}.cpu_ms_per_mail",
+        f"B1 {case.kind} over {case.transport}, {tracing}: CPU per mail (process)",
+        "ms",
+        tuple(run.cpu_ms_per_mail for run in runs),
     )
 
 
@@ -81,7 +114,7 @@ def _telemetry_overhead(rates: dict[MailerCase, Figure]) -> Figure:
 PROFILE_AREAS: Final = (
     ("delivery.py", "deliver", "one record, end to end (delivery.deliver)"),
     ("delivery.py", "_send_once", "SMTP send incl. its span (delivery._send_once)"),
-    ("smtp_session.py", "send_mail", "  the SMTP transaction itself (SmtpSession.send_mail)"),
+    ("smtp_session.py", "send_mail", "  the SMTP transaction itself (PipelinedSession.send_mail)"),
     ("sdk/trace/__init__.py", "start_span", "tracing: creating spans (sdk start_span)"),
     ("sdk/trace/__init__.py", "end", "tracing: ending spans (sdk Span.end)"),
     ("opentelemetry/trace/__init__.py", "use_span", "tracing: making spans current (use_span)"),
@@ -124,7 +157,3 @@ def _profile_line(name: str, row: pstats.FunctionProfile, total: float) -> str:
     where = f"{Path(row.file_name).name}:{row.line_number}({name})" if row.line_number else name
     own, cumulative = 100 * row.tottime / total, 100 * row.cumtime / total
     return f"{own:5.1f}% own {cumulative:5.1f}% cum  {where}"
-
-
-def _median(values: Iterable[float]) -> float:
-    return round(statistics.median(list(values)), 3)

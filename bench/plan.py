@@ -1,4 +1,4 @@
-"""How much each benchmark does: the full plan of issue 9, and the smoke plan for tests."""
+"""How much each benchmark does: the full plan (issues 9 and 17), and the smoke plan for tests."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ class Plan:
     # The original-style consumer's rate is flat per mail (no warm-up beyond one
     # connection), so a smaller backlog measures it as well in a tenth of the time.
     b1_baseline_messages: int = 2_000
+    # B6 drains the B1 backlogs (the slow case, 4 connections at 20 ms, the smaller one)
+    # and this one for the original design, which pays a TCP and TLS handshake and
+    # about ten round trips per mail.
+    b6_original_messages: int = 200
     b2_rates: tuple[int, ...] = (100, 300, 1000)
     b2_seconds: float = 4.0
     warmup_seconds: float = 1.0
@@ -38,6 +42,7 @@ SMOKE = Plan(
     runs=1,
     b1_messages=60,
     b1_baseline_messages=12,
+    b6_original_messages=6,
     b2_rates=(300,),
     b2_seconds=1.0,
     b4_rate=300,  # B4 reuses B2's traced run at its rate

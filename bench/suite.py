@@ -1,7 +1,8 @@
 """One invocation of every benchmark, on one broker, in one temporary directory.
 
-Order: B1 and B4-mailer (broker and sinks only), B2 on SQLite then PostgreSQL, B4-movies,
-B3 (movies, mailer and sink together), and last one profiled mailer run.
+Order: B1 and B4-mailer (broker and sinks only), B6 (the same through a 20 ms link),
+B2 on SQLite then PostgreSQL, B4-movies, B3 (movies, mailer and sink together), and
+last one profiled mailer run.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from bench.mailer_throughput import measure_mailers, profile_mailer
 from bench.movies_runs import ApiBench, MailArrivals
 from bench.plan import Plan
 from bench.prefill import PARTITIONS, fill_topic
+from bench.relay_latency import measure_relay_latency
 from bench.report import Report
 from bench.smtp_servers import SelfSignedCertificate
 from devstack import KafkaBroker
@@ -40,6 +42,7 @@ from devstack.postgres import PostgresServer
 log = structlog.get_logger(__name__)
 B1_TOPIC = "bench.b1"
 B1_ORIGINAL_TOPIC = "bench.b1.original"
+B6_ORIGINAL_TOPIC = "bench.b6.original"
 B2_TOPIC = "bench.b2"
 B3_TOPIC = "bench.b3"
 
@@ -85,6 +88,8 @@ def run_suite(plan: Plan, profile_path: Path) -> Report:
     with _phase(report, "environment"), environment() as env:
         with _phase(report, "b1"):
             report.figures += _mailers(env, plan)
+        with _phase(report, "b6"):
+            report.figures += _relay_latency(env, plan)
         with _phase(report, "b2"):
             report.figures += _movies(env, plan)
         with _phase(report, "b3"):
@@ -155,6 +160,17 @@ def _mailers(env: Environment, plan: Plan) -> list[Figure]:
     ours = env.mailer_bench(B1_TOPIC, plan.b1_messages)
     original = env.mailer_bench(B1_ORIGINAL_TOPIC, plan.b1_baseline_messages)
     return measure_mailers(ours, original, plan)
+
+
+def _relay_latency(env: Environment, plan: Plan) -> list[Figure]:
+    """B6 on B1's backlogs (already filled) and a small one for the original design."""
+    asyncio.run(_fill(env.broker, {B6_ORIGINAL_TOPIC: plan.b6_original_messages}))
+    benches = {
+        "full": env.mailer_bench(B1_TOPIC, plan.b1_messages),
+        "slow": env.mailer_bench(B1_ORIGINAL_TOPIC, plan.b1_baseline_messages),
+        "original": env.mailer_bench(B6_ORIGINAL_TOPIC, plan.b6_original_messages),
+    }
+    return measure_relay_latency(benches.__getitem__, plan)
 
 
 async def _fill(broker: KafkaBroker, backlogs: dict[str, int]) -> None:

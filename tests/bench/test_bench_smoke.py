@@ -1,8 +1,9 @@
 """The benchmark harness, end to end with tiny counts: every figure must come out.
 
 Nothing here asserts a speed; it proves that each path (both mailers over both
-transports, movies and the original endpoint on both databases, the end-to-end run,
-the profile) still runs, so `make bench` cannot rot between the times someone runs it.
+transports and through the 20 ms link, movies and the original endpoint on both
+databases, the end-to-end run, the profile) still runs, so `make bench` cannot rot
+between the times someone runs it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ def test_every_benchmark_path_produces_its_figures(tmp_path: Path) -> None:
     keys = {figure.key for figure in report.figures}
     assert {target.figure_key for target in TARGETS} <= keys
     assert {"b1.plain.ratio", "b2.postgresql.300.p99_ratio", "b3.p50"} <= keys
+    assert {
+        "b6.tls.rtt20.on.pool4.mails_per_s",
+        "b6.tls.rtt20.ratio10.mails_per_s",
+        "b6.tls.rtt20.pipelining.ratio",
+        "b6.tls.rtt20.link.rtt_ms",
+    } <= keys
     assert report.profile, "the profiled mailer run left no profile"
     assert {"nproc", "cpu_model", "memory_gib"} <= report.machine.keys()
 
