@@ -74,6 +74,10 @@ READY = Gauge(
     "mailer_ready",
     "The last readiness verdict (1 ready, 0 not), refreshed at least every lag interval.",
 )
+SMTP_CONNECTIONS = Gauge(
+    "mailer_smtp_connections",
+    "SMTP connections open: as many as sends need, at most SMTP_POOL_SIZE (+1 to probe).",
+)
 
 # Every label value of these bounded sets exists from start-up, so a rate() over a reason
 # that has not happened yet is 0, not "no data".

@@ -18,6 +18,10 @@ from mailcontract import DEFAULT_TOPIC, Keyring, dead_letter_topic
 
 SMTP_SECURITY = frozenset({"starttls", "tls", "plain"})
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
+# Stock Postfix accepts at most 50 connections at once from one client
+# (smtpd_client_connection_count_limit); at 20 ms and two round trips a mail, 50
+# connections carry about 1,100 mails a second (B6 in docs/performance.md).
+DEFAULT_POOL_SIZE = 50
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,16 +68,19 @@ class MailerSettings:
     def from_env(cls) -> MailerSettings:
         """Read and validate every variable, failing at start-up with the variable's name."""
         topic = read_str("MAIL_TOPIC", DEFAULT_TOPIC)
+        smtp = _smtp_from_env()
         return cls(
             kafka=KafkaConnection.from_env(),
             topic=topic,
             dead_letter_topic=read_str("MAILER_DLQ_TOPIC", dead_letter_topic(topic)),
             group_id=read_str("MAILER_GROUP_ID", "mailer"),
             keyring=Keyring.from_env(sealing=False),
-            smtp=_smtp_from_env(),
+            smtp=smtp,
             retry_max_seconds=read_float("MAILER_RETRY_MAX_SECONDS", 30.0, minimum=0.1),
             retry_max_attempts=read_int("MAILER_RETRY_MAX_ATTEMPTS", 12, minimum=1),
-            max_inflight=read_int("MAILER_MAX_INFLIGHT", 64, minimum=1),
+            # Twice the connections: every connection busy, and as many records again
+            # decoding, waiting for a connection or backing off before a retry.
+            max_inflight=read_int("MAILER_MAX_INFLIGHT", 2 * smtp.pool_size, minimum=1),
             drain_seconds=read_float("MAILER_DRAIN_SECONDS", 25.0, minimum=0.0),
             rebalance_drain_seconds=read_float("MAILER_REBALANCE_DRAIN_SECONDS", 5.0),
             dedup_ttl_seconds=read_float("MAILER_DEDUP_TTL_SECONDS", 3600.0),
@@ -103,7 +110,7 @@ def _smtp_from_env() -> SmtpSettings:
         timeout_seconds=read_float("SMTP_TIMEOUT_SECONDS", 10.0, minimum=0.1),
         from_address=_from_address(),
         from_name=read_str("MAIL_FROM_NAME", "Reelmail"),
-        pool_size=read_int("SMTP_POOL_SIZE", 4, minimum=1),
+        pool_size=read_int("SMTP_POOL_SIZE", DEFAULT_POOL_SIZE, minimum=1),
         idle_check_seconds=read_float("SMTP_IDLE_CHECK_SECONDS", 30.0),
         pipelining=read_bool("SMTP_PIPELINING", default=True),
     )

@@ -38,6 +38,21 @@ def test_mailer_defaults_follow_the_security_mode(monkeypatch: pytest.MonkeyPatc
     assert settings.dead_letter_topic == "mail.otp.v1.dlq"
 
 
+def test_the_in_flight_bound_follows_the_pool_unless_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("SMTP_POOL_SIZE", "MAILER_MAX_INFLIGHT", "SMTP_PIPELINING"):
+        monkeypatch.delenv(name, raising=False)
+    defaults = MailerSettings.from_env()
+    assert (defaults.smtp.pool_size, defaults.max_inflight) == (50, 100)
+    assert defaults.smtp.pipelining
+    monkeypatch.setenv("SMTP_POOL_SIZE", "8")
+    assert MailerSettings.from_env().max_inflight == 16
+    monkeypatch.setenv("MAILER_MAX_INFLIGHT", "5")
+    monkeypatch.setenv("SMTP_PIPELINING", "off")
+    settings = MailerSettings.from_env()
+    assert (settings.smtp.pool_size, settings.max_inflight) == (8, 5)
+    assert not settings.smtp.pipelining
+
+
 def test_mailer_wants_user_and_password_together(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_USERNAME", "relay")
     monkeypatch.delenv("SMTP_PASSWORD", raising=False)

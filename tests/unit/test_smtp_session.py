@@ -69,8 +69,9 @@ async def server() -> AsyncIterator[tuple[ScriptedServer, int]]:
     listening.close()
 
 
-def _pool(port: int) -> SmtpPool:
-    return SmtpPool(smtp_settings(port=port, timeout_seconds=5.0), RelayHealth(lambda _: 0.01))
+def _pool(port: int, size: int = 1) -> SmtpPool:
+    settings = smtp_settings(port=port, timeout_seconds=5.0, pool_size=size)
+    return SmtpPool(settings, RelayHealth(lambda _: 0.01))
 
 
 async def test_a_mail_is_pipelined_sized_and_dot_stuffed(server) -> None:
@@ -123,3 +124,15 @@ async def test_a_server_that_accepts_data_after_a_refusal_is_hung_up_on(server) 
     await pool.close()
     assert script.connections == 2
     assert script.bodies == [b"Subject: hi\r\n\r\n..starts with a dot\r\nbody\r\n.\r\n"]
+
+
+async def test_the_pool_opens_only_the_connections_concurrent_sends_need(server) -> None:
+    script, port = server
+    pool = _pool(port, size=8)
+    for n in range(5):
+        await pool.send(f"one-at-a-time-{n}@example.com", MESSAGE)
+    assert script.connections == 1, "a connection used last is reused first"
+    await asyncio.gather(*(pool.send(f"together-{n}@example.com", MESSAGE) for n in range(3)))
+    await pool.close()
+    assert 1 < script.connections <= 3
+    assert len(script.bodies) == 8
