@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from aiokafka.structs import ConsumerRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from relay_settings import smtp_settings
 
 from devstack.seal_keys import keyring_of, seal_settings
 from mailcontract import OtpMail, encode_otp_mail
@@ -30,6 +29,7 @@ from mailer.smtp_transport import (
     SmtpReply,
     TransientSendError,
 )
+from relay_settings import smtp_settings
 
 SETTINGS = smtp_settings(port=2525)
 KEYRING = keyring_of(seal_settings())

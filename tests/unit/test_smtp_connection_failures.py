@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
-from relay_settings import smtp_settings
 
 from devstack.ports import free_port
 from mailer.relay_health import ConnectionFailure, RelayHealth
 from mailer.smtp_transport import RelayConnectionError, RelayNotTriedError, SmtpPool
+from relay_settings import smtp_settings
 
 
 @dataclass

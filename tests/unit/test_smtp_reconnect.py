@@ -2,9 +2,9 @@ import asyncio
 
 import aiosmtplib
 import pytest
-from relay_settings import SMTP_SETTINGS as SETTINGS
 
 from mailer.smtp_transport import SmtpConnection, SmtpReply, TransientSendError
+from relay_settings import SMTP_SETTINGS as SETTINGS
 
 
 class DroppingConnection(SmtpConnection):

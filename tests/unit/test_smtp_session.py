@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest
-from relay_settings import smtp_settings
 
 from mailer.relay_health import RelayHealth
 from mailer.smtp_transport import PermanentSendError, SmtpPool, TransientSendError
+from relay_settings import smtp_settings
 
 MESSAGE = b"Subject: hi\r\n\r\n.starts with a dot\r\nbody\r\n"
 

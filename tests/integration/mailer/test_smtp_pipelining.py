@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from bench.smtp_servers import CountingSink
-from mailer.settings import SmtpSettings
+from mailer.relay_health import RelayHealth
 from mailer.smtp_transport import SmtpPool, TransientSendError
+from relay_settings import smtp_settings
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
@@ -73,27 +74,13 @@ def _sink(mails: int, *options: str) -> Iterator[CountingSink]:
 async def _pool_through_relay(sink: CountingSink) -> AsyncIterator[tuple[SmtpPool, RecordingRelay]]:
     relay = RecordingRelay(sink.port)
     server = await asyncio.start_server(relay.handle, "127.0.0.1", 0)
-    pool = SmtpPool(_settings(server.sockets[0].getsockname()[1]))
+    settings = smtp_settings(port=server.sockets[0].getsockname()[1], timeout_seconds=5.0)
+    pool = SmtpPool(settings, RelayHealth(lambda _: 0.01))
     try:
         yield pool, relay
     finally:
         await pool.close()
         server.close()
-
-
-def _settings(port: int) -> SmtpSettings:
-    return SmtpSettings(
-        host="127.0.0.1",
-        port=port,
-        security="plain",
-        username="",
-        password="",
-        timeout_seconds=5.0,
-        from_address="no-reply@reelmail.example",
-        from_name="Reelmail",
-        pool_size=1,
-        idle_check_seconds=30.0,
-    )
 
 
 async def test_the_envelope_goes_out_in_one_write_to_a_pipelining_server() -> None:

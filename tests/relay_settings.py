@@ -1,4 +1,4 @@
-"""The SMTP settings the unit tests of the mailer's relay side start from."""
+"""The SMTP settings the tests of the mailer's relay side start from (unit and integration)."""
 
 from __future__ import annotations
 
