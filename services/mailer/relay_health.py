@@ -14,6 +14,9 @@ one record:
   does not trip the relay's own lockout, and no record spends its retry budget on it;
 - the first successful connection (or any reply to a mail) ends the failure and lets
   every waiting send through at once;
+- until the relay has answered once, it is tried the same way, one send at a time: a
+  mailer started against a relay that rejects it makes one attempt, not one per
+  connection of its pool;
 - readiness and the metrics read the state from here (see ``mailer.readiness``).
 """
 
@@ -67,6 +70,7 @@ class RelayHealth:
         self.detail = ""
         self.failures_in_a_row = 0
         self.last_success = float("-inf")
+        self._proven = False
         self._next_try = 0.0
         self._probe: Turn | None = None
         self._changed = asyncio.Event()
@@ -90,6 +94,7 @@ class RelayHealth:
     def answered(self) -> None:
         """Record that the relay took a connection or answered a mail."""
         self.last_success = time.monotonic()
+        self._proven = True
         if self.failure is not None:
             log.info("smtp relay recovered", after_failures=self.failures_in_a_row)
             self.failure, self.detail, self.failures_in_a_row = None, "", 0
@@ -98,7 +103,7 @@ class RelayHealth:
 
     def try_turn(self) -> Turn | None:
         """Take a turn now: always while healthy; the probe's, if free and due, while not."""
-        if self.failure is None:
+        if self.failure is None and self._proven:
             return Turn()
         if self._probe is not None or time.monotonic() < self._next_try:
             return None
@@ -107,7 +112,8 @@ class RelayHealth:
 
     def holds(self, turn: Turn | None) -> bool:
         """Whether ``turn`` still allows a try (a failure since takes it from all but the probe)."""
-        return turn is not None and (self.failure is None or turn is self._probe)
+        healthy = self.failure is None and self._proven
+        return turn is not None and (healthy or turn is self._probe)
 
     def end_turn(self, turn: Turn | None) -> None:
         """Give a turn back; the probe's, ended without a verdict, lets another try."""

@@ -18,19 +18,26 @@ def _sample(name: str, **labels: str) -> float:
     return 0.0 if value is None else value
 
 
-def _health(delay: float = 0.05) -> RelayHealth:
-    return RelayHealth(lambda _failures: delay)
+def _health(delay: float = 0.05, *, answered: bool = False) -> RelayHealth:
+    health = RelayHealth(lambda _failures: delay)
+    if answered:
+        health.answered()
+    return health
 
 
-def test_a_healthy_relay_lets_every_send_try_at_once() -> None:
+def test_a_relay_not_heard_from_yet_is_tried_one_send_at_a_time() -> None:
     health = _health()
+    first = health.try_turn()
+    assert health.holds(first)
+    assert health.try_turn() is None, "the others wait for the first verdict"
+    health.answered()
     turns = [health.try_turn() for _ in range(10)]
-    assert all(health.holds(turn) for turn in turns)
+    assert all(health.holds(turn) for turn in turns), "a relay that answered: all at once"
     assert not health.holds(None)
 
 
 def test_a_failing_relay_gives_one_probe_turn_when_due() -> None:
-    health = _health(delay=0.05)
+    health = _health(delay=0.05, answered=True)
     before = health.try_turn()
     health.failed(AUTH, "535 5.7.8 bad credentials")
     assert not health.holds(before), "a turn taken before the failure no longer holds"
