@@ -16,16 +16,10 @@ from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract import DEFAULT_TOPIC, dead_letter_topic
+from run_figures import record
 
 pytestmark = pytest.mark.integration
 TOPIC_PARTITIONS = 3
-HARNESS_FIGURES: dict[str, float] = {}
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the harness's start-up figures, which closing notes quote."""
-    for name, value in HARNESS_FIGURES.items():
-        terminalreporter.write_line(f"harness: {name} = {value}")
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +27,7 @@ def kafka(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Iterator[KafkaBroker]:
     broker = KafkaBroker(tmp_path_factory.mktemp("kafka"))
-    HARNESS_FIGURES["kafka broker start (s)"] = round(broker.start(), 2)
+    record("harness", "kafka broker start (s)", round(broker.start(), 2))
     broker.create_topics({DEFAULT_TOPIC: TOPIC_PARTITIONS, dead_letter_topic(DEFAULT_TOPIC): 1})
     yield broker
     if request.session.testsfailed:

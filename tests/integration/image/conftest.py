@@ -9,20 +9,15 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from deployed_image import FIGURES, Deployment, HostServices, deployed
+from deployed_image import Deployment, HostServices, deployed
 from podman_pods import podman
 
 from devstack import KafkaBroker
 from devstack.postgres import PostgresServer
 from devstack.smtp_sink import MailSink
+from run_figures import record
 
 pytestmark = pytest.mark.integration
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the image's figures (size, start and stop times), which closing notes quote."""
-    for name, value in FIGURES.items():
-        terminalreporter.write_line(f"image: {name} = {value}")
 
 
 @pytest.fixture(scope="session")
@@ -33,10 +28,9 @@ def image() -> str:
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
         pytest.skip(reason)
-    FIGURES["image"] = name
-    FIGURES["image size (MB)"] = str(
-        int(podman("image", "inspect", "--format={{.Size}}", name)) // 10**6
-    )
+    record("image", "image", name)
+    size = int(podman("image", "inspect", "--format={{.Size}}", name))
+    record("image", "image size (MB)", size // 10**6)
     return name
 
 

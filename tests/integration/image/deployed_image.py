@@ -26,9 +26,8 @@ from devstack.postgres import PostgresServer
 from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract.sealing import KEYS_VARIABLE
+from run_figures import record
 
-# Figures the closing notes quote, printed at the end of the run (conftest).
-FIGURES: dict[str, str] = {}
 # On the host's network every port is the host's: the pods bind loopback only.
 LOOPBACK = {"MOVIES_HOST": "127.0.0.1", "MAILER_HOST": "127.0.0.1"}
 SEAL_KEY_ID = "image-test-1"
@@ -119,7 +118,9 @@ def _migrate(image: str, job: PodPlan, workdir: Path) -> None:
         assert code == 0, f"the migrations Job's container ended with {code}:\n{pod.log_tail()}"
     finally:
         pod.remove()
-    FIGURES["migrations Job, start to exit 0 (s)"] = f"{time.monotonic() - pod.started_at:.2f}"
+    record(
+        "image", "migrations Job, start to exit 0 (s)", f"{time.monotonic() - pod.started_at:.2f}"
+    )
 
 
 def _on_loopback(pod: PodPlan) -> PodPlan:
@@ -138,7 +139,7 @@ def _running(*pods: PodmanPod) -> Iterator[None]:
         for pod in pods:
             pod.start()
         for pod in pods:
-            FIGURES[f"{pod.plan.name} cold start to ready (s)"] = f"{pod.wait_ready():.2f}"
+            record("image", f"{pod.plan.name} cold start to ready (s)", f"{pod.wait_ready():.2f}")
         yield
     finally:
         for pod in pods:

@@ -12,12 +12,13 @@ import uuid
 
 import httpx
 import pytest
-from deployed_image import FIGURES, Deployment
+from deployed_image import Deployment
 from podman_pods import PodmanPod
 from received_mail import code_in, mails_to, wait_for_mails
 
 from devstack.otlp_receiver import ReceivedSpan
 from devstack.smtp_sink import MailSink
+from run_figures import record
 
 pytestmark = pytest.mark.integration
 MESSAGE_ID = re.compile(r"<([0-9a-f-]{36})@")
@@ -42,7 +43,7 @@ def test_codes_asked_of_the_movies_container_arrive_by_the_mailer_container(
     addresses = _addresses("image", 20)
     assert set(asyncio.run(_request_codes(deployment.api, addresses))) == {202}
     mails = [wait_for_mails(smtp_sink, address, timeout=60)[0] for address in addresses]
-    FIGURES["mails delivered through the containers"] = str(len(mails))
+    record("image", "mails delivered through the containers", str(len(mails)))
     reply = httpx.post(
         f"{deployment.api}/auth/sessions",
         json={"email": addresses[0], "code": code_in(mails[0])},
@@ -112,7 +113,7 @@ def test_each_container_runs_under_the_charts_security_context(
 def _terminate_within_budget(pod: PodmanPod) -> float:
     code, seconds = pod.terminate()
     assert code == 0, f"{pod.plan.name} ended with {code} after SIGTERM:\n{pod.log_tail()}"
-    FIGURES[f"{pod.plan.name} SIGTERM to exit 0 (s)"] = f"{seconds:.2f}"
+    record("image", f"{pod.plan.name} SIGTERM to exit 0 (s)", f"{seconds:.2f}")
     assert seconds <= pod.plan.stop_budget_seconds
     return seconds
 
@@ -129,11 +130,14 @@ def test_sigterm_mid_burst_drains_and_a_new_mailer_loses_nothing(
     try:
         assert set(asyncio.run(_request_codes(deployment.api, addresses))) == {202}
         wait_for_mails(smtp_sink, addresses[0], timeout=60)
-        FIGURES["burst mails sent when SIGTERM reached the mailer"] = (
-            f"{_sent(smtp_sink, addresses)} of 40"
-        )
+        sent = _sent(smtp_sink, addresses)
+        record("image", "burst mails sent when SIGTERM reached the mailer", f"{sent} of 40")
         _terminate_within_budget(deployment.mailer)
-        FIGURES["burst mails sent when the mailer exited"] = f"{_sent(smtp_sink, addresses)} of 40"
+        record(
+            "image",
+            "burst mails sent when the mailer exited",
+            f"{_sent(smtp_sink, addresses)} of 40",
+        )
     finally:
         smtp_sink.policy.reply_delay_seconds = 0.0
     replacement = PodmanPod(
@@ -141,12 +145,11 @@ def test_sigterm_mid_burst_drains_and_a_new_mailer_loses_nothing(
     )
     replacement.start()
     try:
-        FIGURES["mailer replacement start to ready (s)"] = f"{replacement.wait_ready():.2f}"
+        record("image", "mailer replacement start to ready (s)", f"{replacement.wait_ready():.2f}")
         for address in addresses:
             wait_for_mails(smtp_sink, address, timeout=60)
-        FIGURES["duplicates after the drain"] = str(
-            sum(len(mails_to(smtp_sink, a)) - 1 for a in addresses)
-        )
+        duplicates = sum(len(mails_to(smtp_sink, a)) - 1 for a in addresses)
+        record("image", "duplicates after the drain", duplicates)
         _terminate_within_budget(replacement)
     finally:
         replacement.remove()

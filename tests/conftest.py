@@ -1,0 +1,13 @@
+"""Hooks for every test package: the figures the run measured, printed at its end."""
+
+from __future__ import annotations
+
+import pytest
+
+from run_figures import FIGURES
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print every recorded figure (run_figures.record), which closing notes quote."""
+    for name, value in FIGURES.items():
+        terminalreporter.write_line(name + " = " + value)

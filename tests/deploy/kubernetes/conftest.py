@@ -1,0 +1,49 @@
+"""One real control plane (etcd + kube-apiserver) for the whole `make k8s-check` run.
+
+`make k8s-check` builds the binaries from source (scripts/build-kubernetes.sh, cached)
+and names their folder in REELMAIL_KUBERNETES; then the CRDs the chart's optional
+resources need are installed, from the same pinned modules the schema tests read.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import upstream_schemas
+from cluster_objects import FIGURES, install_crds
+from control_plane import ControlPlane
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Print the control plane's figures, which closing notes quote."""
+    for name, value in FIGURES.items():
+        terminalreporter.write_line(f"k8s: {name} = {value}")
+
+
+@pytest.fixture(scope="session")
+def control_plane(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[ControlPlane]:
+    binaries = os.environ.get("REELMAIL_KUBERNETES", "")
+    if not binaries or not (Path(binaries) / "kube-apiserver").is_file():
+        reason = "REELMAIL_KUBERNETES names no kube-apiserver: run `make k8s-check`"
+        if os.environ.get("CI") == "true":
+            pytest.fail(reason)
+        pytest.skip(reason)
+    plane = ControlPlane(Path(binaries), tmp_path_factory.mktemp("control-plane"))
+    try:
+        FIGURES["etcd + kube-apiserver start to /readyz (s)"] = f"{plane.start():.2f}"
+        crds = [
+            path
+            for module in (upstream_schemas.PROMETHEUS_OPERATOR, upstream_schemas.KEDA)
+            for path in sorted(upstream_schemas.fetch(module).rglob("*.yaml"))
+        ]
+        FIGURES["CRDs established"] = str(install_crds(plane, crds))
+        yield plane
+    finally:
+        if request.session.testsfailed:
+            print(f"\n{plane.log_tail()}")
+        plane.stop()
