@@ -9,8 +9,6 @@ from typing import Any
 import yaml
 from control_plane import ControlPlane
 
-# Figures the closing notes quote, printed at the end of the run (conftest).
-FIGURES: dict[str, str] = {}
 # Pod Security "restricted", enforced on Pods and warned about on every workload template.
 RESTRICTED = {
     f"pod-security.kubernetes.io/{mode}": "restricted" for mode in ("enforce", "warn", "audit")

@@ -13,14 +13,10 @@ from pathlib import Path
 
 import pytest
 import upstream_schemas
-from cluster_objects import FIGURES, install_crds
+from cluster_objects import install_crds
 from control_plane import ControlPlane
 
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the control plane's figures, which closing notes quote."""
-    for name, value in FIGURES.items():
-        terminalreporter.write_line(f"k8s: {name} = {value}")
+from run_figures import record
 
 
 @pytest.fixture(scope="session")
@@ -35,13 +31,13 @@ def control_plane(
         pytest.skip(reason)
     plane = ControlPlane(Path(binaries), tmp_path_factory.mktemp("control-plane"))
     try:
-        FIGURES["etcd + kube-apiserver start to /readyz (s)"] = f"{plane.start():.2f}"
+        record("k8s", "etcd + kube-apiserver start to /readyz (s)", f"{plane.start():.2f}")
         crds = [
             path
             for module in (upstream_schemas.PROMETHEUS_OPERATOR, upstream_schemas.KEDA)
             for path in sorted(upstream_schemas.fetch(module).rglob("*.yaml"))
         ]
-        FIGURES["CRDs established"] = str(install_crds(plane, crds))
+        record("k8s", "CRDs established", str(install_crds(plane, crds)))
         yield plane
     finally:
         if request.session.testsfailed:

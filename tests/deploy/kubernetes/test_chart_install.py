@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 import yaml
 from chart_rendering import CHART_DIR, SCENARIOS, helm, scenario_args, values_file
-from cluster_objects import FIGURES, collection_path, create_restricted_namespace, object_path
+from cluster_objects import collection_path, create_restricted_namespace, object_path
 from control_plane import ControlPlane
+
+from run_figures import record
 
 RELEASE = "reelmail"
 # client-go logs each warning header of an API reply through klog's warnings.go.
@@ -128,7 +130,6 @@ def test_the_chart_installs_upgrades_rolls_back_and_uninstalls(
 
     _helm(control_plane, namespace, "uninstall", RELEASE, "--no-hooks")
     _assert_uninstalled(control_plane, namespace, installed)
-    FIGURES[f"{scenario}: objects installed, hooks admitted (dry run)"] = (
-        f"{len(installed)}, {hooks}"
-    )
-    FIGURES[f"{scenario}: install to uninstall (s)"] = f"{time.monotonic() - started:.1f}"
+    counts = f"{len(installed)}, {hooks}"
+    record("k8s", f"{scenario}: objects installed, hooks admitted (dry run)", counts)
+    record("k8s", f"{scenario}: install to uninstall (s)", f"{time.monotonic() - started:.1f}")
