@@ -25,7 +25,7 @@ from movies.dependencies import app_dependencies
 from movies.email_change import EmailChanger
 from movies.health_routes import healthz, readyz
 from movies.housekeeping import Housekeeping
-from movies.instrumentation import instrument_engines, opentelemetry_plugin
+from movies.instrumentation import instrument_engine, opentelemetry_plugin
 from movies.metrics_routes import MetricsController, prometheus_config
 from movies.outbox import MailRoute
 from movies.outbox_relay import OutboxRelay
@@ -47,7 +47,7 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         database = open_database(config.database_url, config.database_timeout_seconds)
-        instrument_engines(database.engine, database.writer)
+        instrument_engine(database.engine)
         publisher = CodePublisher(config.kafka, config.kafka_request_timeout_ms)
         relay: OutboxRelay | None = None
         _prime_metrics(config)

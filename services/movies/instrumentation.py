@@ -39,14 +39,15 @@ def opentelemetry_plugin() -> OpenTelemetryPlugin:
     )
 
 
-def instrument_engines(*engines: AsyncEngine) -> None:
+def instrument_engine(engine: AsyncEngine) -> None:
     """Record a CLIENT span per SQL statement; statements carry placeholders, not values.
 
     The instrumentation declares ``sqlalchemy < 2.1`` and silently does nothing on 2.1,
     though the engine events it hooks are unchanged there; the dependency check is
     skipped on purpose, and tests/integration/observability asserts the DB spans exist.
-    Distinct engines (SQLite's readers and its single writer) are instrumented in one
-    call: the instrumentor is a singleton and ignores a second ``instrument``.
+    SQLite's writer is this engine with other execution options, sharing its events:
+    instrumenting it too would end every write statement's span twice.
     """
-    unique = list({id(engine.sync_engine): engine.sync_engine for engine in engines}.values())
-    SQLAlchemyInstrumentor().instrument(engines=unique, enable_commenter=False, skip_dep_check=True)
+    SQLAlchemyInstrumentor().instrument(
+        engines=[engine.sync_engine], enable_commenter=False, skip_dep_check=True
+    )
