@@ -1,7 +1,7 @@
 """Matching what the API promised against what the SMTP sink received.
 
 A mail counts for an address only if the code in it matches a code hash movies stored
-for that address (``movies.otp.code_matches`` with the drill's secret): a mail with a
+for that address (``movies.auth.otp.code_matches`` with the drill's secret): a mail with a
 wrong or mangled code is not a delivery. Counting is per address, because every
 request of a drill goes to an address of its own.
 """
@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from devstack.smtp_sink import MailSink, read_mail
-from movies.otp import code_matches
+from movies.auth.otp import code_matches
 
 _CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
 _NANOSECONDS = 1e9

@@ -69,7 +69,7 @@ MEASURES = """\
 - **requested**: requests answered `202` (each to an address of its own). Requests the API
   refused (`503`, a dropped connection) are listed under *not accepted*, not here.
 - **mailed**: requested addresses that received a mail whose code matches a hash movies
-  stored for that address (`otp_codes`, checked with `movies.otp.code_matches`).
+  stored for that address (`otp_codes`, checked with `movies.auth.otp.code_matches`).
 - **duplicates**: matching mails beyond the first, summed over the requested addresses.
 - **lost**: requested addresses with no matching mail once the system settled (every
   accepted address has mail and the sink has been quiet for `quiet_seconds`, or

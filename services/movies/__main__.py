@@ -14,10 +14,10 @@ from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 
 from envsettings import SettingsError
 from movies.app import create_app
-from movies.catalogue_seed import seed_catalogue
-from movies.database import open_database
+from movies.catalogue.seed import seed_catalogue
+from movies.platform.database import open_database
+from movies.platform.settings import MaintenanceSettings, MoviesSettings, get_settings
 from movies.schema_migrations import current_revision, upgrade_schema
-from movies.settings import MaintenanceSettings, MoviesSettings, get_settings
 from telemetry import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
 

@@ -13,28 +13,28 @@ from litestar.openapi import OpenAPIConfig
 from litestar.security.jwt import JWTAuth, Token
 
 from mailcontract import Purpose
-from movies import metrics
-from movies.access_tokens import Principal, SessionTokens, build_jwt_auth
-from movies.account_routes import AccountController
-from movies.auth_routes import AuthController
-from movies.catalogue_routes import MovieController
-from movies.code_publisher import CodePublisher
-from movies.content_types import JsonBodyRequest, require_json_body
-from movies.database import Database, open_database
+from movies.auth.access_tokens import Principal, SessionTokens, build_jwt_auth
+from movies.auth.email_change import EmailChanger
+from movies.auth.email_change_routes import AccountController
+from movies.auth.rate_limits import RateLimit
+from movies.auth.sign_in import CodeIssuer, CodeVerifier, SignInPolicy, Verification
+from movies.auth.sign_in_routes import AuthController
+from movies.catalogue.routes import MovieController
 from movies.dependencies import app_dependencies
-from movies.email_change import EmailChanger
-from movies.health_routes import healthz, readyz
 from movies.housekeeping import Housekeeping
-from movies.instrumentation import instrument_engine, opentelemetry_plugin
-from movies.metrics_routes import MetricsController, prometheus_config
-from movies.outbox import MailRoute
-from movies.outbox_relay import OutboxRelay
-from movies.problems import exception_handlers
-from movies.rate_limits import RateLimit
+from movies.outbox.code_publisher import CodePublisher
+from movies.outbox.messages import MailRoute
+from movies.outbox.relay import OutboxRelay
+from movies.platform import metrics
+from movies.platform.content_types import JsonBodyRequest, require_json_body
+from movies.platform.database import Database, open_database
+from movies.platform.health_routes import healthz, readyz
+from movies.platform.instrumentation import instrument_engine, opentelemetry_plugin
+from movies.platform.metrics_routes import MetricsController, prometheus_config
+from movies.platform.problems import exception_handlers
+from movies.platform.settings import MoviesSettings, get_settings
 from movies.schema_migrations import upgrade_schema
-from movies.settings import MoviesSettings, get_settings
-from movies.sign_in import CodeIssuer, CodeVerifier, SignInPolicy, Verification
-from movies.watchlist_routes import WatchlistController
+from movies.watchlist.routes import WatchlistController
 
 API_VERSION = "1.0.0"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from litestar.datastructures import State
 from litestar.di import Provide
 
-from movies.access_tokens import SessionTokens
-from movies.catalogue import Catalogue
-from movies.code_publisher import CodePublisher
-from movies.database import Database
-from movies.email_change import EmailChanger
-from movies.sign_in import CodeIssuer, CodeVerifier
-from movies.watchlist import WatchlistStore
+from movies.auth.access_tokens import SessionTokens
+from movies.auth.email_change import EmailChanger
+from movies.auth.sign_in import CodeIssuer, CodeVerifier
+from movies.catalogue.service import Catalogue
+from movies.outbox.code_publisher import CodePublisher
+from movies.platform.database import Database
+from movies.watchlist.service import WatchlistStore
 
 
 def _database(state: State) -> Database:

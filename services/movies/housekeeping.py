@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete
 
-from movies.database import Database
-from movies.models import OtpCode, RateLimitCounter
-from movies.outbox import prune_sent
+from movies.auth.models import OtpCode, RateLimitCounter
+from movies.outbox.messages import prune_sent
+from movies.platform.database import Database
 
 
 @dataclass(frozen=True, slots=True)

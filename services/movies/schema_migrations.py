@@ -16,7 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from movies.database import Database
+from movies.platform.database import Database
 
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
 _ADVISORY_LOCK_KEY: Final = 0x7265656C6D61696C  # "reelmail"

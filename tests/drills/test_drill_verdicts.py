@@ -17,7 +17,7 @@ from drills.sampler import MoviesSample
 from drills.settings import DrillSettings
 from drills.traffic import Attempt
 from drills.verdicts import Evidence, basic_failures, time_to_recover, writes_blocked_visibly
-from movies.otp import hash_code
+from movies.auth.otp import hash_code
 
 SECRET = "s" * 40
 

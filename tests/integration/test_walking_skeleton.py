@@ -16,7 +16,7 @@ from running_stack import RunningStack, unique_address
 from devstack import KafkaBroker
 from devstack.smtp_sink import MailSink
 from mailcontract import DEFAULT_TOPIC
-from movies.otp import code_matches
+from movies.auth.otp import code_matches
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ from envsettings import (
 )
 from mailcontract import Keyring
 from mailer.settings import MailerSettings
-from movies.settings import MoviesSettings
+from movies.platform.settings import MoviesSettings
 
 
 def test_readers_name_the_variable_in_errors() -> None:

@@ -10,7 +10,12 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from movies.models import Base
+# Importing each domain's tables registers them on Base.metadata.
+import movies.auth.models
+import movies.catalogue.models
+import movies.outbox.models
+import movies.watchlist.models  # noqa: F401 -- imported for its tables
+from movies.platform.orm import Base
 
 
 def run_migrations() -> None:

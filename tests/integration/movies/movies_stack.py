@@ -25,8 +25,8 @@ from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract import dead_letter_topic
-from movies.catalogue_seed import seed_catalogue
-from movies.database import open_database
+from movies.catalogue.seed import seed_catalogue
+from movies.platform.database import open_database
 from movies.schema_migrations import upgrade_schema
 
 

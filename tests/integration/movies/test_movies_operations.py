@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from devstack.postgres import PostgresServer
-from movies.catalogue_seed import seed_catalogue
-from movies.database import open_database
-from movies.models import Base
+from movies.catalogue.seed import seed_catalogue
+from movies.platform.database import open_database
+from movies.platform.orm import Base
 
 pytestmark = pytest.mark.integration
 

@@ -20,17 +20,17 @@ from sqlalchemy import func, select
 
 from devstack.seal_keys import keyring_of, seal_settings
 from mailcontract import Locale, OtpMail, Purpose, RecordPosition, decode_otp_mail
-from movies import trace_context
-from movies.code_publisher import CodePublisher
-from movies.database import Database, open_database
+from movies.auth.rate_limits import RateLimit, RateLimitedError
+from movies.auth.sign_in import CodeIssuer, SignInPolicy
 from movies.housekeeping import Housekeeping
-from movies.models import OutboxMessage
-from movies.outbox import MailRoute, enqueue_mail
-from movies.outbox_relay import OutboxRelay
-from movies.rate_limits import RateLimit, RateLimitedError
+from movies.outbox import trace_context
+from movies.outbox.code_publisher import CodePublisher
+from movies.outbox.messages import MailRoute, enqueue_mail
+from movies.outbox.models import OutboxMessage
+from movies.outbox.relay import OutboxRelay
+from movies.platform.database import Database, open_database
+from movies.platform.settings import OutboxSettings
 from movies.schema_migrations import upgrade_schema
-from movies.settings import OutboxSettings
-from movies.sign_in import CodeIssuer, SignInPolicy
 
 pytestmark = pytest.mark.integration
 TOPIC = "mail.otp.test"

@@ -10,7 +10,7 @@ from movies_stack import MoviesStack
 from received_mail import code_in, settle_and_count
 from running_stack import unique_address
 
-from movies.otp import code_matches
+from movies.auth.otp import code_matches
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"

@@ -4,7 +4,7 @@ import pytest
 
 from mailcontract import generate_key
 from movies.app import create_app
-from movies.settings import MoviesSettings
+from movies.platform.settings import MoviesSettings
 
 OPERATION_IDS = {
     "requestCode",

@@ -1,0 +1,1 @@
+"""Passwordless sign-in: one-time codes, session tokens, and changing an account's address."""

@@ -1,0 +1,92 @@
+"""Changing a signed-in account's address: a code mailed to the new address proves it.
+
+The code is bound to the account that asked (its id is part of the code's hash), so a
+code for ``new@example.com`` requested by one account is worthless to any other. The
+address changes only if no other account holds it; the account id, and with it every
+session token and the watchlist, stays the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailcontract import Locale, Purpose
+from movies.auth.models import User
+from movies.auth.rate_limits import record_hit
+from movies.auth.sign_in import (
+    CodeIssuer,
+    CodeVerifier,
+    InvalidCodeError,
+    Verification,
+    newest_code,
+)
+from movies.platform import metrics
+
+log = structlog.get_logger(__name__)
+
+
+class AddressTakenError(Exception):
+    """Another account already signs in with the requested address."""
+
+
+class UnknownAccountError(Exception):
+    """The token names an account that no longer exists."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmailChanger:
+    """Issues e-mail change codes and applies the change when one comes back."""
+
+    issuer: CodeIssuer
+    verifier: CodeVerifier
+
+    async def request(self, account_id: str, new_email: str, locale: Locale, client: str) -> str:
+        """Mail a code to ``new_email``, usable by ``account_id`` only; return the request id."""
+        return await self.issuer.issue(
+            new_email, Purpose.EMAIL_CHANGE, locale, client, bound_to=account_id
+        )
+
+    async def confirm(self, account_id: str, new_email: str, code: str, client: str) -> None:
+        """Move the account to ``new_email``, or raise why not.
+
+        Raises :class:`InvalidCodeError` (a wrong attempt is committed first, so the
+        attempt limit holds), :class:`AddressTakenError` or :class:`UnknownAccountError`.
+        """
+        verifier, now = self.verifier, datetime.now(UTC)
+        rule = verifier.policy.sessions_per_client
+        database = verifier.database
+        async with database.write_session() as session:
+            await record_hit(session, rule, verifier.policy.subject("ip", client), now)
+            await _check_address_free(session, account_id, new_email)
+            purposes = (Purpose.EMAIL_CHANGE.value,)
+            row = await newest_code(session, new_email, purposes, lock=database.is_postgresql)
+            result = verifier.judge(row, new_email, code, now, bound_to=account_id)
+            if result is Verification.OK:
+                await _move_account(session, account_id, new_email)
+        metrics.OTP_VERIFICATIONS.labels(result.value).inc()
+        log.info("email change code checked", email=new_email, result=result.value)
+        if result is not Verification.OK:
+            raise InvalidCodeError(result)
+
+
+async def _check_address_free(session: AsyncSession, account_id: str, email: str) -> None:
+    holder = await session.scalar(select(User.id).where(User.email == email))
+    if holder is not None and holder != account_id:
+        raise AddressTakenError
+
+
+async def _move_account(session: AsyncSession, account_id: str, email: str) -> None:
+    try:
+        result = await session.execute(
+            update(User).where(User.id == account_id).values(email=email)
+        )
+    except IntegrityError:  # the address was taken between the check and the update
+        raise AddressTakenError from None
+    if not getattr(result, "rowcount", 0):
+        raise UnknownAccountError

@@ -1,0 +1,220 @@
+"""Passwordless sign-in: issue a one-time code, then exchange it for an account.
+
+Issuing writes the code's keyed hash and the mail request (an outbox row) in one
+transaction behind the rate limits; the relay mails it. Verifying looks at the newest
+sign-in code of the address only, counts wrong attempts, burns the code after the
+limit, and consumes it on success, all under a lock so a code works exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+import structlog
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mailcontract import Locale, OtpMail, Purpose
+from movies.auth.models import OtpCode, User
+from movies.auth.otp import code_matches, generate_code, hash_code
+from movies.auth.rate_limits import RateLimit, record_hit, subject_key
+from movies.outbox import trace_context
+from movies.outbox.messages import MailRoute, enqueue_mail
+from movies.platform import metrics
+from movies.platform.database import Database, upsert
+
+# Built once: the request path uses Core, whose reused statements skip the ORM's unit of
+# work and most of SQLAlchemy's per-statement cost (docs/performance.md).
+_INSERT_CODE = insert(OtpCode)
+log = structlog.get_logger(__name__)
+SESSION_PURPOSES = (Purpose.LOGIN.value, Purpose.SIGNUP.value)
+
+
+class Verification(StrEnum):
+    """The outcome of presenting a code; also the ``result`` label of the metric."""
+
+    OK = "ok"
+    WRONG_CODE = "wrong_code"
+    EXPIRED = "expired"
+    BURNED = "burned"
+    NO_CODE = "no_code"
+
+
+class InvalidCodeError(Exception):
+    """The code cannot start a session; ``result`` says why (for metrics and logs only)."""
+
+    def __init__(self, result: Verification) -> None:
+        """Keep the reason; the client is told only that the code did not work."""
+        super().__init__(f"code rejected: {result}")
+        self.result = result
+
+
+@dataclass(frozen=True, slots=True)
+class SignInPolicy:
+    """The knobs of sign-in: secret, lifetime, attempts, the mails' route and rate limits."""
+
+    hmac_secret: str
+    ttl: timedelta
+    max_attempts: int
+    mail_route: MailRoute
+    per_address: RateLimit
+    per_client: RateLimit
+    sessions_per_client: RateLimit
+
+    def subject(self, kind: str, value: str) -> str:
+        """Hash an address or a client into a rate-limit subject."""
+        return subject_key(self.hmac_secret, f"{kind}:{value}")
+
+
+@dataclass(frozen=True, slots=True)
+class SignedInUser:
+    """Who just proved they read the mailbox."""
+
+    id: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class CodeIssuer:
+    """Issues codes; ``outbox_wakeup`` tells the relay a new row is committed."""
+
+    database: Database
+    policy: SignInPolicy
+    outbox_wakeup: asyncio.Event
+
+    async def issue(
+        self, email: str, purpose: Purpose, locale: Locale, client: str, *, bound_to: str = ""
+    ) -> str:
+        """Store the code's hash and its mail request together; return the request id.
+
+        ``bound_to`` (an account id) goes into the hash, so only that account can use
+        the code: an e-mail change code proves the mailbox to the account that asked.
+        """
+        now = datetime.now(UTC)
+        mail = OtpMail(
+            id=str(uuid.uuid4()),
+            email=email,
+            code=generate_code(),
+            purpose=purpose,
+            locale=locale,
+            issued_at=now,
+            expires_at=now + self.policy.ttl,
+        )
+        async with self.database.write_connection() as connection:
+            await record_hit(
+                connection, self.policy.per_client, self.policy.subject("ip", client), now
+            )
+            await record_hit(
+                connection, self.policy.per_address, self.policy.subject("to", email), now
+            )
+            await connection.execute(_INSERT_CODE, self._code_row(mail, now, bound_to))
+            await enqueue_mail(
+                connection, mail, self.policy.mail_route, trace_context.capture(), now
+            )
+        self.outbox_wakeup.set()
+        metrics.OTP_CODES_ISSUED.labels(purpose.value).inc()
+        log.info("otp code issued", email=email, purpose=purpose.value, message_id=mail.id)
+        return mail.id
+
+    def _code_row(self, mail: OtpMail, now: datetime, bound_to: str) -> dict[str, object]:
+        purpose = hashed_purpose(mail.purpose.value, bound_to)
+        return {
+            "id": mail.id,
+            "email": mail.email,
+            "purpose": mail.purpose.value,
+            "code_hash": hash_code(self.policy.hmac_secret, mail.email, purpose, mail.code),
+            "created_at": now,
+            "expires_at": now + self.policy.ttl,
+            "attempts": 0,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CodeVerifier:
+    """Exchanges a code for the account of its address, creating the account on first use."""
+
+    database: Database
+    policy: SignInPolicy
+
+    async def verify(self, email: str, code: str, client: str) -> SignedInUser:
+        """Return the signed-in user, or raise :class:`InvalidCodeError`.
+
+        The wrong-attempt count is committed before the error is raised, so the limit
+        holds even though every failed attempt ends in an error response.
+        """
+        now = datetime.now(UTC)
+        user: SignedInUser | None = None
+        rule = self.policy.sessions_per_client
+        async with self.database.write_session() as session:
+            await record_hit(session, rule, self.policy.subject("ip", client), now)
+            row = await newest_code(
+                session, email, SESSION_PURPOSES, lock=self.database.is_postgresql
+            )
+            result = self.judge(row, email, code, now)
+            if result is Verification.OK:
+                user = await _upsert_user(session, email, now)
+        metrics.OTP_VERIFICATIONS.labels(result.value).inc()
+        log.info("otp code checked", email=email, result=result.value)
+        if user is None:
+            raise InvalidCodeError(result)
+        return user
+
+    def judge(
+        self, row: OtpCode | None, email: str, code: str, now: datetime, bound_to: str = ""
+    ) -> Verification:
+        """Decide on a presented code, recording on the row a wrong attempt or the consumption.
+
+        Kept apart from the database work so the rules can be read and tested on their own.
+        """
+        if row is None or row.consumed_at is not None:
+            return Verification.NO_CODE
+        if row.expires_at <= now:
+            return Verification.EXPIRED
+        if row.attempts >= self.policy.max_attempts:
+            return Verification.BURNED
+        purpose = hashed_purpose(row.purpose, bound_to)
+        if code_matches(self.policy.hmac_secret, email, purpose, code, row.code_hash):
+            row.consumed_at = now
+            return Verification.OK
+        row.attempts += 1
+        return Verification.WRONG_CODE
+
+
+async def newest_code(
+    session: AsyncSession, email: str, purposes: tuple[str, ...], *, lock: bool
+) -> OtpCode | None:
+    """Return the latest code issued to ``email`` for one of ``purposes``.
+
+    With ``lock`` (PostgreSQL), the row stays locked until the transaction ends, so two
+    presentations of one code are judged one after the other.
+    """
+    statement = (
+        select(OtpCode)
+        .where(OtpCode.email == email, OtpCode.purpose.in_(purposes))
+        .order_by(OtpCode.created_at.desc(), OtpCode.id.desc())
+        .limit(1)
+    )
+    if lock:
+        statement = statement.with_for_update()
+    return (await session.scalars(statement)).first()
+
+
+def hashed_purpose(purpose: str, bound_to: str) -> str:
+    """Return the purpose as the code's hash binds it: with the account id, if bound."""
+    return f"{purpose}:{bound_to}" if bound_to else purpose
+
+
+async def _upsert_user(session: AsyncSession, email: str, now: datetime) -> SignedInUser:
+    """Create the account on first sign-in, else stamp the sign-in; safe under races."""
+    statement = (
+        upsert(session.get_bind().dialect.name, User)
+        .values(id=str(uuid.uuid4()), email=email, created_at=now, last_sign_in_at=now)
+        .on_conflict_do_update(index_elements=["email"], set_={"last_sign_in_at": now})
+        .returning(User.id)
+    )
+    user_id = (await session.execute(statement)).scalar_one()
+    return SignedInUser(id=user_id, email=email)

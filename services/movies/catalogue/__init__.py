@@ -1,0 +1,1 @@
+"""The movie catalogue: search and read for anyone, changes for admins, and the seed films."""

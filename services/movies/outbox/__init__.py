@@ -1,0 +1,1 @@
+"""The transactional outbox and its relay: mail requests reach Kafka after their commit."""

@@ -1,0 +1,1 @@
+"""Each signed-in user's watchlist of catalogue movies."""
