@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 from litestar.security.jwt import JWTAuth, Token
 
@@ -20,7 +19,8 @@ from movies.auth.rate_limits import RateLimit
 from movies.auth.sign_in import CodeIssuer, CodeVerifier, SignInPolicy, Verification
 from movies.auth.sign_in_routes import AuthController
 from movies.catalogue.routes import MovieController
-from movies.dependencies import app_dependencies
+from movies.catalogue.service import Catalogue
+from movies.dependencies import Resources, app_dependencies, database_of, keep_resources
 from movies.housekeeping import Housekeeping
 from movies.outbox.code_publisher import CodePublisher
 from movies.outbox.messages import MailRoute
@@ -28,13 +28,14 @@ from movies.outbox.relay import OutboxRelay
 from movies.platform import metrics
 from movies.platform.content_types import JsonBodyRequest, require_json_body
 from movies.platform.database import Database, open_database
-from movies.platform.health_routes import healthz, readyz
+from movies.platform.health_routes import ReadinessProbes, healthz, readyz
 from movies.platform.instrumentation import instrument_engine, opentelemetry_plugin
 from movies.platform.metrics_routes import MetricsController, prometheus_config
 from movies.platform.problems import exception_handlers
 from movies.platform.settings import MoviesSettings, get_settings
 from movies.schema_migrations import upgrade_schema
 from movies.watchlist.routes import WatchlistController
+from movies.watchlist.service import WatchlistStore
 
 API_VERSION = "1.0.0"
 
@@ -42,7 +43,7 @@ API_VERSION = "1.0.0"
 def create_app(settings: MoviesSettings | None = None) -> Litestar:
     """Build the app; resources are opened by its lifespan, not at import."""
     config = settings or get_settings()
-    jwt_auth = build_jwt_auth(config.tokens, config.admin_emails)
+    jwt_auth = build_jwt_auth(config.tokens, config.admin_emails, database_of)
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -55,13 +56,8 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
             if config.migrate_on_start:
                 await upgrade_schema(database)
             relay = _start_relay(config, database, publisher)
-            _fill_state(
-                app.state,
-                config=config,
-                database=database,
-                publisher=publisher,
-                outbox_wakeup=relay.wakeup,
-                jwt_auth=jwt_auth,
+            keep_resources(
+                app.state, _resources(config, database, publisher, relay.wakeup, jwt_auth)
             )
             yield
         finally:
@@ -120,22 +116,28 @@ def _start_relay(
     return relay
 
 
-def _fill_state(  # noqa: PLR0913 -- the lifespan hands over each resource it opened
-    state: State,
-    *,
+def _resources(
     config: MoviesSettings,
     database: Database,
     publisher: CodePublisher,
     outbox_wakeup: asyncio.Event,
     jwt_auth: JWTAuth[Principal, Token],
-) -> None:
+) -> Resources:
     policy = sign_in_policy(config)
-    state.database = database
-    state.code_publisher = publisher
-    state.code_issuer = CodeIssuer(database, policy, outbox_wakeup)
-    state.code_verifier = CodeVerifier(database, policy)
-    state.email_changer = EmailChanger(state.code_issuer, state.code_verifier)
-    state.session_tokens = SessionTokens(jwt_auth, config.tokens)
+    issuer = CodeIssuer(database, policy, outbox_wakeup)
+    verifier = CodeVerifier(database, policy)
+    probes = {"database": database.reachable, "kafka": publisher.metadata_reachable}
+    return Resources(
+        database=database,
+        code_publisher=publisher,
+        code_issuer=issuer,
+        code_verifier=verifier,
+        email_changer=EmailChanger(issuer, verifier),
+        session_tokens=SessionTokens(jwt_auth, config.tokens),
+        catalogue=Catalogue(database),
+        watchlist_store=WatchlistStore(database),
+        readiness_probes=ReadinessProbes(probes),
+    )
 
 
 def sign_in_policy(config: MoviesSettings) -> SignInPolicy:

@@ -1,6 +1,14 @@
-"""Dependency providers: route handlers receive the lifespan's objects by parameter name."""
+"""Dependency providers: route handlers receive the lifespan's objects by parameter name.
+
+The lifespan opens every resource and keeps them in ``app.state`` as one typed
+:class:`Resources`; each field is a dependency of the same name, so a handler asks for
+``code_issuer: NamedDependency[CodeIssuer]`` and gets the lifespan's issuer.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, fields
 
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -11,57 +19,51 @@ from movies.auth.sign_in import CodeIssuer, CodeVerifier
 from movies.catalogue.service import Catalogue
 from movies.outbox.code_publisher import CodePublisher
 from movies.platform.database import Database
+from movies.platform.health_routes import ReadinessProbes
 from movies.watchlist.service import WatchlistStore
 
-
-def _database(state: State) -> Database:
-    database: Database = state.database
-    return database
+_STATE_KEY = "resources"
 
 
-def _code_publisher(state: State) -> CodePublisher:
-    publisher: CodePublisher = state.code_publisher
-    return publisher
+@dataclass(frozen=True, slots=True)
+class Resources:
+    """Everything the lifespan opened that a handler or the JWT middleware uses."""
+
+    database: Database
+    code_publisher: CodePublisher
+    code_issuer: CodeIssuer
+    code_verifier: CodeVerifier
+    email_changer: EmailChanger
+    session_tokens: SessionTokens
+    catalogue: Catalogue
+    watchlist_store: WatchlistStore
+    readiness_probes: ReadinessProbes
 
 
-def _code_issuer(state: State) -> CodeIssuer:
-    issuer: CodeIssuer = state.code_issuer
-    return issuer
+def keep_resources(state: State, resources: Resources) -> None:
+    """Hand the lifespan's resources to the providers."""
+    state[_STATE_KEY] = resources
 
 
-def _code_verifier(state: State) -> CodeVerifier:
-    verifier: CodeVerifier = state.code_verifier
-    return verifier
+def resources_of(state: State) -> Resources:
+    """Return the resources the lifespan kept (requests only arrive once it has started)."""
+    resources: Resources = state[_STATE_KEY]
+    return resources
 
 
-def _email_changer(state: State) -> EmailChanger:
-    changer: EmailChanger = state.email_changer
-    return changer
-
-
-def _session_tokens(state: State) -> SessionTokens:
-    tokens: SessionTokens = state.session_tokens
-    return tokens
-
-
-def _catalogue(state: State) -> Catalogue:
-    return Catalogue(_database(state))
-
-
-def _watchlist_store(state: State) -> WatchlistStore:
-    return WatchlistStore(_database(state))
+def database_of(state: State) -> Database:
+    """Return the database, for the JWT middleware, which looks up each token's account."""
+    return resources_of(state).database
 
 
 def app_dependencies() -> dict[str, Provide]:
-    """Every provider, keyed by the parameter name handlers use."""
-    providers = {
-        "database": _database,
-        "code_publisher": _code_publisher,
-        "code_issuer": _code_issuer,
-        "code_verifier": _code_verifier,
-        "email_changer": _email_changer,
-        "session_tokens": _session_tokens,
-        "catalogue": _catalogue,
-        "watchlist_store": _watchlist_store,
-    }
-    return {name: Provide(provider, sync_to_thread=False) for name, provider in providers.items()}
+    """One provider per field of :class:`Resources`, keyed by the field's name."""
+    names = [field.name for field in fields(Resources)]
+    return {name: Provide(_provider(name), sync_to_thread=False) for name in names}
+
+
+def _provider(name: str) -> Callable[[State], object]:
+    def provide(state: State) -> object:
+        return getattr(resources_of(state), name)
+
+    return provide

@@ -1,13 +1,16 @@
-"""Pruning rows that have served their purpose, so the tables stay small."""
+"""Pruning rows that have served their purpose, so the tables stay small.
+
+It spans domains (the outbox's sent rows, sign-in's codes and rate-limit windows), so it
+lives in the composition root; the outbox relay runs it through its ``Pruner`` protocol.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete
-
-from movies.auth.models import OtpCode, RateLimitCounter
+from movies.auth.rate_limits import prune_windows
+from movies.auth.sign_in import prune_codes
 from movies.outbox.messages import prune_sent
 from movies.platform.database import Database
 
@@ -24,16 +27,6 @@ class Housekeeping:
         """Delete sent outbox rows, long-expired codes and closed rate-limit windows."""
         async with self.database.write_session() as session:
             pruned = await prune_sent(session, now, self.retention)
-            codes = await session.execute(
-                delete(OtpCode).where(OtpCode.expires_at < now - self.retention),
-            )
-            windows = await session.execute(
-                delete(RateLimitCounter).where(
-                    RateLimitCounter.window_start < now - 2 * self.rate_limit_window,
-                ),
-            )
-        return pruned + _rowcount(codes) + _rowcount(windows)
-
-
-def _rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
+            pruned += await prune_codes(session, now, self.retention)
+            pruned += await prune_windows(session, now, self.rate_limit_window)
+        return pruned

@@ -8,25 +8,21 @@ the account up, so a deleted account stops working at once, and admin rights fol
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Final
+from typing import Any
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
 from movies.auth.models import User
 from movies.platform.database import Database
+from movies.platform.route_access import PUBLIC_PATHS, SECURITY_SCHEME
 from movies.platform.settings import TokenSettings
-
-SECURITY_SCHEME = "BearerToken"
-BEARER_REQUIRED: Final[list[dict[str, list[str]]]] = [{SECURITY_SCHEME: []}]
-PUBLIC: Final[dict[str, bool]] = {"exclude_from_auth": True}
-"""``opt`` of routes anyone may call; every other route needs a session token."""
-PUBLIC_PATHS: Final = ["^/schema", "^/metrics$"]
-"""Routes Litestar or the Prometheus plugin define, so they cannot carry :data:`PUBLIC`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +67,20 @@ class SessionTokens:
 
 
 def build_jwt_auth(
-    settings: TokenSettings, admin_emails: frozenset[str]
+    settings: TokenSettings,
+    admin_emails: frozenset[str],
+    database_of: Callable[[State], Database],
 ) -> JWTAuth[Principal, Token]:
-    """Configure JWT: HS256, required expiry, checked audience and issuer."""
+    """Configure JWT: HS256, required expiry, checked audience and issuer.
+
+    ``database_of`` finds the database in the app's state, where the lifespan keeps it.
+    """
 
     async def retrieve_principal(
         token: Token,
         connection: ASGIConnection[Any, Any, Any, Any],
     ) -> Principal | None:
-        database: Database = connection.app.state.database
-        async with database.reads() as session:
+        async with database_of(connection.app.state).reads() as session:
             user = await session.get(User, token.sub)
         if user is None:
             return None

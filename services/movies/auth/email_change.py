@@ -9,26 +9,17 @@ session token and the watchlist, stays the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from functools import partial
 
-import structlog
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailcontract import Locale, Purpose
 from movies.auth.models import User
-from movies.auth.rate_limits import record_hit
-from movies.auth.sign_in import (
-    CodeIssuer,
-    CodeVerifier,
-    InvalidCodeError,
-    Verification,
-    newest_code,
-)
-from movies.platform import metrics
-
-log = structlog.get_logger(__name__)
+from movies.auth.sign_in import CodeIssuer, CodeUse, CodeVerifier
+from movies.platform.database import affected_rows
 
 
 class AddressTakenError(Exception):
@@ -58,35 +49,30 @@ class EmailChanger:
         Raises :class:`InvalidCodeError` (a wrong attempt is committed first, so the
         attempt limit holds), :class:`AddressTakenError` or :class:`UnknownAccountError`.
         """
-        verifier, now = self.verifier, datetime.now(UTC)
-        rule = verifier.policy.sessions_per_client
-        database = verifier.database
-        async with database.write_session() as session:
-            await record_hit(session, rule, verifier.policy.subject("ip", client), now)
-            await _check_address_free(session, account_id, new_email)
-            purposes = (Purpose.EMAIL_CHANGE.value,)
-            row = await newest_code(session, new_email, purposes, lock=database.is_postgresql)
-            result = verifier.judge(row, new_email, code, now, bound_to=account_id)
-            if result is Verification.OK:
-                await _move_account(session, account_id, new_email)
-        metrics.OTP_VERIFICATIONS.labels(result.value).inc()
-        log.info("email change code checked", email=new_email, result=result.value)
-        if result is not Verification.OK:
-            raise InvalidCodeError(result)
+        use = CodeUse(
+            purposes=(Purpose.EMAIL_CHANGE.value,),
+            apply=partial(_move_account, account_id=account_id, email=new_email),
+            bound_to=account_id,
+            check=partial(_check_address_free, account_id=account_id, email=new_email),
+            event="email change code checked",
+        )
+        await self.verifier.redeem(new_email, code, client, use)
 
 
-async def _check_address_free(session: AsyncSession, account_id: str, email: str) -> None:
+async def _check_address_free(session: AsyncSession, *, account_id: str, email: str) -> None:
     holder = await session.scalar(select(User.id).where(User.email == email))
     if holder is not None and holder != account_id:
         raise AddressTakenError
 
 
-async def _move_account(session: AsyncSession, account_id: str, email: str) -> None:
+async def _move_account(
+    session: AsyncSession, _now: datetime, *, account_id: str, email: str
+) -> None:
     try:
         result = await session.execute(
             update(User).where(User.id == account_id).values(email=email)
         )
     except IntegrityError:  # the address was taken between the check and the update
         raise AddressTakenError from None
-    if not getattr(result, "rowcount", 0):
+    if not affected_rows(result):
         raise UnknownAccountError

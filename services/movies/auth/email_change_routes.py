@@ -11,11 +11,9 @@ from litestar.openapi.spec import Example
 from litestar.params import Body
 
 from mailcontract import Locale
-from movies.auth.access_tokens import BEARER_REQUIRED, Principal
+from movies.auth.access_tokens import Principal
 from movies.auth.email_change import AddressTakenError, EmailChanger, UnknownAccountError
-from movies.auth.rate_limits import RateLimitedError
-from movies.auth.sign_in import InvalidCodeError
-from movies.auth.sign_in_routes import (
+from movies.auth.http_inputs import (
     Code,
     CodeAccepted,
     Email,
@@ -23,7 +21,10 @@ from movies.auth.sign_in_routes import (
     too_many,
     valid_address,
 )
+from movies.auth.rate_limits import RateLimitedError
+from movies.auth.sign_in import InvalidCodeError
 from movies.platform.problems import ProblemError, problem_responses
+from movies.platform.route_access import BEARER_REQUIRED
 
 
 class EmailChangeRequest(msgspec.Struct, frozen=True):

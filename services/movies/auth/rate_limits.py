@@ -14,11 +14,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql import Executable
 
 from movies.auth.models import RateLimitCounter
-from movies.platform.database import upsert
+from movies.platform.database import affected_rows, upsert
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -97,3 +98,13 @@ def _hit_statement(dialect_name: str) -> Executable:
         )
         .returning(RateLimitCounter.hits)
     )
+
+
+async def prune_windows(session: AsyncSession, now: datetime, window: timedelta) -> int:
+    """Delete counters of windows closed more than a window ago; return how many."""
+    result = await session.execute(
+        delete(RateLimitCounter).where(
+            RateLimitCounter.window_start < now - 2 * window,
+        ),
+    )
+    return affected_rows(result)

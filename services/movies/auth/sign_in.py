@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
+from typing import Generic, TypeVar
 
 import structlog
-from sqlalchemy import insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailcontract import Locale, OtpMail, Purpose
@@ -25,13 +28,14 @@ from movies.auth.rate_limits import RateLimit, record_hit, subject_key
 from movies.outbox import trace_context
 from movies.outbox.messages import MailRoute, enqueue_mail
 from movies.platform import metrics
-from movies.platform.database import Database, upsert
+from movies.platform.database import Database, affected_rows, upsert
 
 # Built once: the request path uses Core, whose reused statements skip the ORM's unit of
 # work and most of SQLAlchemy's per-statement cost (docs/performance.md).
 _INSERT_CODE = insert(OtpCode)
 log = structlog.get_logger(__name__)
 SESSION_PURPOSES = (Purpose.LOGIN.value, Purpose.SIGNUP.value)
+T = TypeVar("T")
 
 
 class Verification(StrEnum):
@@ -134,34 +138,59 @@ class CodeIssuer:
 
 
 @dataclass(frozen=True, slots=True)
+class CodeUse(Generic[T]):
+    """What a presented code must have been issued for, and what to do once it is right.
+
+    ``purposes`` are the ones the code may carry; ``bound_to`` is the account its hash
+    names ("" for none). ``check`` runs first in the transaction (it may raise, and then
+    no attempt is counted); ``apply`` runs in the same transaction after the code proved
+    right, and its result is what :meth:`CodeVerifier.redeem` returns.
+    """
+
+    purposes: tuple[str, ...]
+    apply: Callable[[AsyncSession, datetime], Awaitable[T]]
+    bound_to: str = ""
+    check: Callable[[AsyncSession], Awaitable[None]] | None = None
+    event: str = "otp code checked"
+
+
+@dataclass(frozen=True, slots=True)
 class CodeVerifier:
-    """Exchanges a code for the account of its address, creating the account on first use."""
+    """Exchanges a code for what it was issued for: a session, or an address change."""
 
     database: Database
     policy: SignInPolicy
 
     async def verify(self, email: str, code: str, client: str) -> SignedInUser:
-        """Return the signed-in user, or raise :class:`InvalidCodeError`.
+        """Return the account of ``email`` (made on first use), or raise :class:`InvalidCodeError`.
 
-        The wrong-attempt count is committed before the error is raised, so the limit
-        holds even though every failed attempt ends in an error response.
+        A sign-in is one use of :meth:`redeem`: codes issued to log in or sign up, unbound.
+        """
+        use = CodeUse(SESSION_PURPOSES, partial(_upsert_user, email=email))
+        return await self.redeem(email, code, client, use)
+
+    async def redeem(self, email: str, code: str, client: str, use: CodeUse[T]) -> T:
+        """Judge the newest code of ``email`` for ``use``; on success return ``use.apply``'s result.
+
+        The wrong-attempt count is committed before :class:`InvalidCodeError` is raised,
+        so the limit holds even though every failed attempt ends in an error response.
         """
         now = datetime.now(UTC)
-        user: SignedInUser | None = None
-        rule = self.policy.sessions_per_client
+        applied: tuple[T] | None = None
         async with self.database.write_session() as session:
+            rule = self.policy.sessions_per_client
             await record_hit(session, rule, self.policy.subject("ip", client), now)
-            row = await newest_code(
-                session, email, SESSION_PURPOSES, lock=self.database.is_postgresql
-            )
-            result = self.judge(row, email, code, now)
+            if use.check is not None:
+                await use.check(session)
+            row = await newest_code(session, email, use.purposes, lock=self.database.is_postgresql)
+            result = self.judge(row, email, code, now, bound_to=use.bound_to)
             if result is Verification.OK:
-                user = await _upsert_user(session, email, now)
+                applied = (await use.apply(session, now),)
         metrics.OTP_VERIFICATIONS.labels(result.value).inc()
-        log.info("otp code checked", email=email, result=result.value)
-        if user is None:
+        log.info(use.event, email=email, result=result.value)
+        if applied is None:
             raise InvalidCodeError(result)
-        return user
+        return applied[0]
 
     def judge(
         self, row: OtpCode | None, email: str, code: str, now: datetime, bound_to: str = ""
@@ -208,7 +237,7 @@ def hashed_purpose(purpose: str, bound_to: str) -> str:
     return f"{purpose}:{bound_to}" if bound_to else purpose
 
 
-async def _upsert_user(session: AsyncSession, email: str, now: datetime) -> SignedInUser:
+async def _upsert_user(session: AsyncSession, now: datetime, *, email: str) -> SignedInUser:
     """Create the account on first sign-in, else stamp the sign-in; safe under races."""
     statement = (
         upsert(session.get_bind().dialect.name, User)
@@ -218,3 +247,9 @@ async def _upsert_user(session: AsyncSession, email: str, now: datetime) -> Sign
     )
     user_id = (await session.execute(statement)).scalar_one()
     return SignedInUser(id=user_id, email=email)
+
+
+async def prune_codes(session: AsyncSession, now: datetime, retention: timedelta) -> int:
+    """Delete codes that expired longer ago than ``retention``; return how many."""
+    result = await session.execute(delete(OtpCode).where(OtpCode.expires_at < now - retention))
+    return affected_rows(result)

@@ -8,32 +8,23 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
-from litestar.exceptions import ValidationException
 from litestar.openapi.spec import Example
 from litestar.params import Body
 
-from mailcontract import InvalidAddressError, Locale, Purpose, normalize_address
-from movies.auth.access_tokens import PUBLIC, SessionTokens
+from mailcontract import Locale, Purpose
+from movies.auth.access_tokens import SessionTokens
+from movies.auth.http_inputs import (
+    Code,
+    CodeAccepted,
+    Email,
+    client_address,
+    too_many,
+    valid_address,
+)
 from movies.auth.rate_limits import RateLimitedError
 from movies.auth.sign_in import CodeIssuer, CodeVerifier, InvalidCodeError
-from movies.platform import metrics
 from movies.platform.problems import ProblemError, problem_responses
-
-Email = Annotated[
-    str,
-    msgspec.Meta(
-        max_length=254,
-        description="The mailbox the code goes to; CR, LF and control characters are refused.",
-        examples=["you@example.com"],
-        extra_json_schema={"extra": {"format": "email"}},
-    ),
-]
-Code = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=r"^[0-9]{6}$", description="The 6-digit code from the mail.", examples=["042917"]
-    ),
-]
+from movies.platform.route_access import PUBLIC
 
 
 class SignInPurpose(StrEnum):
@@ -49,12 +40,6 @@ class CodeRequest(msgspec.Struct, frozen=True):
     email: Email
     purpose: SignInPurpose = SignInPurpose.LOGIN
     locale: Locale = Locale.RU
-
-
-class CodeAccepted(msgspec.Struct, frozen=True):
-    """The same answer whatever the address, so it reveals nothing about accounts."""
-
-    status: Annotated[str, msgspec.Meta(examples=["accepted"])] = "accepted"
 
 
 class SessionRequest(msgspec.Struct, frozen=True):
@@ -136,28 +121,3 @@ class AuthController(Controller):
             raise ProblemError(401, "invalid-code", detail) from None
         issued = session_tokens.issue(user.id)
         return SessionCreated(access_token=issued.token, expires_in=issued.expires_in)
-
-
-def valid_address(raw: str) -> str:
-    """Normalise the address, or answer 400 naming the ``email`` field."""
-    try:
-        return normalize_address(raw)
-    except InvalidAddressError as exc:
-        error = {"key": "email", "message": str(exc), "source": "body"}
-        raise ValidationException(detail=f"email: {exc}", extra=[error]) from None
-
-
-def client_address(request: Request[Any, Any, Any]) -> str:
-    """Identify the caller by address (uvicorn resolves X-Forwarded-For from trusted proxies)."""
-    return request.client.host if request.client else "unknown"
-
-
-def too_many(exc: RateLimitedError) -> ProblemError:
-    """Answer 429 with ``Retry-After``, counting the refusal by bucket."""
-    metrics.RATE_LIMITED.labels(exc.bucket).inc()
-    return ProblemError(
-        429,
-        "rate-limited",
-        "too many code requests; retry later",
-        headers={"Retry-After": str(exc.retry_after)},
-    )

@@ -1,4 +1,4 @@
-"""The JSON shapes of the catalogue and the watchlist, with the limits the API enforces.
+"""The JSON shapes of the catalogue, with the limits the API enforces.
 
 Constraints live on the types, so the OpenAPI schema, request validation and the
 fuzz tests all read the same numbers.
@@ -6,11 +6,12 @@ fuzz tests all read the same numbers.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Final
 
 import msgspec
+from litestar.openapi.spec import Example
+from litestar.params import Parameter
 
 # Text without control characters (they break logs, and PostgreSQL refuses NUL) and
 # without leading or trailing blanks. (The JSON decoder already refuses lone surrogates.)
@@ -20,6 +21,14 @@ TITLE_PATTERN: Final = rf"^{_EDGE}(?:{_TEXT}*{_EDGE})?$"
 FIRST_FILM_YEAR: Final = 1878
 LAST_YEAR: Final = 2100
 MAX_DATABASE_ID: Final = 2**31 - 1
+
+MovieIdParam = Annotated[
+    int,
+    Parameter(
+        ge=1, le=MAX_DATABASE_ID, description="The movie's id.", examples=[Example(value=42)]
+    ),
+]
+"""A movie id in a route's path, as the catalogue and the watchlist routes take it."""
 
 
 class Genre(StrEnum):
@@ -94,16 +103,3 @@ class MoviePage(msgspec.Struct, frozen=True):
 
     items: list[MovieOut]
     next_cursor: Annotated[str | None, msgspec.Meta(examples=["WyJBbGllbiIsIDEyXQ"])]
-
-
-class WatchlistItem(msgspec.Struct, frozen=True):
-    """A movie on the watchlist and when it was added."""
-
-    movie: MovieOut
-    added_at: datetime
-
-
-class Watchlist(msgspec.Struct, frozen=True):
-    """The signed-in user's watchlist, most recently added first."""
-
-    items: list[WatchlistItem]

@@ -10,30 +10,25 @@ from litestar.exceptions import ValidationException
 from litestar.openapi.spec import Example
 from litestar.params import Body, Parameter
 
-from movies.auth.access_tokens import BEARER_REQUIRED, PUBLIC, admins_only
+from movies.auth.access_tokens import admins_only
 from movies.catalogue.cursors import InvalidCursorError, decode_cursor
 from movies.catalogue.payloads import (
     FIRST_FILM_YEAR,
     LAST_YEAR,
-    MAX_DATABASE_ID,
     Genre,
     MovieCreate,
+    MovieIdParam,
     MovieOut,
     MoviePage,
     MoviePatch,
 )
 from movies.catalogue.service import Catalogue, DuplicateMovieError, MovieNotFoundError, MovieQuery
 from movies.platform.problems import ProblemError, problem_responses
+from movies.platform.route_access import BEARER_REQUIRED, PUBLIC
 
 MAX_PAGE_SIZE = 100
 _SEARCH_TEXT = r"^[^\x00-\x1f\x7f]*$"
 
-MovieIdParam = Annotated[
-    int,
-    Parameter(
-        ge=1, le=MAX_DATABASE_ID, description="The movie's id.", examples=[Example(value=42)]
-    ),
-]
 _CREATE_EXAMPLE = Example(
     summary="A film",
     value={

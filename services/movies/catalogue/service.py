@@ -12,7 +12,7 @@ from sqlalchemy.sql import Select
 from movies.catalogue.cursors import Cursor
 from movies.catalogue.models import Movie, MovieGenre
 from movies.catalogue.payloads import Genre, MovieCreate, MovieOut, MoviePage, MoviePatch
-from movies.platform.database import Database
+from movies.platform.database import Database, affected_rows
 
 
 class MovieNotFoundError(LookupError):
@@ -124,7 +124,7 @@ class Catalogue:
         """Remove a movie (and it leaves every watchlist with it)."""
         async with self.database.write_session() as session:
             result = await session.execute(delete(Movie).where(Movie.id == movie_id))
-        if not getattr(result, "rowcount", 0):
+        if not affected_rows(result):
             raise MovieNotFoundError(movie_id)
 
 

@@ -24,6 +24,7 @@ from mailcontract import (
     encode_otp_mail,
 )
 from movies.outbox.models import OutboxMessage
+from movies.platform.database import affected_rows
 
 # Built once: Core inserts on the request path, where the ORM's unit of work cost more
 # than the database did (docs/performance.md).
@@ -120,4 +121,4 @@ async def prune_sent(session: AsyncSession, now: datetime, retention: timedelta)
     result = await session.execute(
         delete(OutboxMessage).where(OutboxMessage.sent_at < now - retention),
     )
-    return int(getattr(result, "rowcount", 0) or 0)
+    return affected_rows(result)

@@ -15,12 +15,12 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Protocol
 
 import structlog
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
-from movies.housekeeping import Housekeeping
 from movies.outbox import trace_context
 from movies.outbox.code_publisher import CodePublisher
 from movies.outbox.messages import claim_batch, count_failed_attempt, mark_sent, pending_summary
@@ -52,6 +52,14 @@ class Backoff:
     def reset(self) -> None:
         """Forget past failures."""
         self._failures = 0
+
+
+class Pruner(Protocol):
+    """Deletes rows that have served their purpose; the relay runs it every so often."""
+
+    async def prune(self, now: datetime) -> int:
+        """Delete what is due at ``now``; return how many rows went."""
+        ...
 
 
 @dataclass
@@ -89,7 +97,7 @@ class OutboxRelay:
         publisher: CodePublisher,
         settings: OutboxSettings,
         wakeup: asyncio.Event,
-        housekeeping: Housekeeping,
+        housekeeping: Pruner,
     ) -> None:
         """Wire the relay; :meth:`start` launches its task."""
         self._db = database

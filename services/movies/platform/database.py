@@ -136,3 +136,8 @@ def upsert(dialect_name: str, table: type[Any]) -> postgresql.Insert | sqlite.In
     if dialect_name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
+
+
+def affected_rows(result: object) -> int:
+    """Rows an UPDATE or DELETE changed (a ``CursorResult``'s ``rowcount``; 0 if unknown)."""
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -7,11 +7,12 @@ from typing import Any
 from litestar import Controller, Request, delete, get, put
 from litestar.di import NamedDependency
 
-from movies.auth.access_tokens import BEARER_REQUIRED, Principal
-from movies.catalogue.payloads import Watchlist
-from movies.catalogue.routes import MovieIdParam
+from movies.auth.access_tokens import Principal
+from movies.catalogue.payloads import MovieIdParam
 from movies.catalogue.service import MovieNotFoundError
 from movies.platform.problems import ProblemError, problem_responses
+from movies.platform.route_access import BEARER_REQUIRED
+from movies.watchlist.payloads import Watchlist
 from movies.watchlist.service import WatchlistStore
 
 

@@ -9,10 +9,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from movies.catalogue.models import Movie
-from movies.catalogue.payloads import Watchlist, WatchlistItem
 from movies.catalogue.service import MovieNotFoundError, to_payload
 from movies.platform.database import Database, upsert
 from movies.watchlist.models import WatchlistEntry
+from movies.watchlist.payloads import Watchlist, WatchlistItem
 
 MAX_WATCHLIST_ITEMS = 1000
 
