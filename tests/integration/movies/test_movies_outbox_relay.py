@@ -13,11 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
-from conftest import database_url
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
 from sqlalchemy import func, select
 
+from conftest import database_url
 from devstack.seal_keys import keyring_of, seal_settings
 from mailcontract import Locale, OtpMail, Purpose, RecordPosition, decode_otp_mail
 from movies.auth.rate_limits import RateLimit, RateLimitedError
