@@ -20,6 +20,10 @@ from typing import Final
 import structlog
 from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
+
+# The messaging conventions are still incubating; this is where the semconv package
+# publishes them.
+from opentelemetry.semconv._incubating.attributes import messaging_attributes as messaging
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from mailcontract import Keyring, OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
@@ -123,7 +127,10 @@ class Delivery:
             return Outcome.INVALID
         metrics.CODE_FORMS.labels(form=_code_form(mail)).inc()
         span.set_attributes(
-            {"messaging.message.id": mail.id, "mail.recipient.domain": recipient_domain(mail.email)}
+            {
+                messaging.MESSAGING_MESSAGE_ID: mail.id,
+                "mail.recipient.domain": recipient_domain(mail.email),
+            }
         )
         if not self._tools.sent.reserve(mail.id):
             metrics.DUPLICATES_SUPPRESSED.inc()
@@ -280,14 +287,14 @@ def _messaging_attributes(
     record: ConsumerRecord[bytes, bytes], group_id: str
 ) -> dict[str, str | int]:
     return {
-        "messaging.system": "kafka",
-        "messaging.operation.type": "process",
-        "messaging.operation.name": "process",
-        "messaging.destination.name": record.topic,
-        "messaging.destination.partition.id": str(record.partition),
-        "messaging.consumer.group.name": group_id,
-        "messaging.kafka.offset": record.offset,
-        "messaging.message.body.size": len(record.value or b""),
+        messaging.MESSAGING_SYSTEM: messaging.MessagingSystemValues.KAFKA.value,
+        messaging.MESSAGING_OPERATION_TYPE: messaging.MessagingOperationTypeValues.PROCESS.value,
+        messaging.MESSAGING_OPERATION_NAME: "process",
+        messaging.MESSAGING_DESTINATION_NAME: record.topic,
+        messaging.MESSAGING_DESTINATION_PARTITION_ID: str(record.partition),
+        messaging.MESSAGING_CONSUMER_GROUP_NAME: group_id,
+        messaging.MESSAGING_KAFKA_OFFSET: record.offset,
+        messaging.MESSAGING_MESSAGE_BODY_SIZE: len(record.value or b""),
     }
 
 

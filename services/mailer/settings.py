@@ -15,9 +15,9 @@ from envsettings import (
     read_str,
 )
 from mailcontract import DEFAULT_TOPIC, Keyring, dead_letter_topic
+from telemetry.logs import LOG_FORMATS, LOG_LEVELS
 
 SMTP_SECURITY = frozenset({"starttls", "tls", "plain"})
-LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
 # Stock Postfix accepts at most 50 connections at once from one client
 # (smtpd_client_connection_count_limit); at 20 ms and two round trips a mail, 50
 # connections carry about 1,100 mails a second (B6 in docs/performance.md).
@@ -89,7 +89,7 @@ class MailerSettings:
             http_host=read_str("MAILER_HOST", "127.0.0.1"),
             http_port=read_int("MAILER_PORT", 8001, minimum=0),
             log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
-            log_format=read_choice("LOG_FORMAT", "json", frozenset({"json", "console"})),
+            log_format=read_choice("LOG_FORMAT", "json", LOG_FORMATS),
         )
 
 

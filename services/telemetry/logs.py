@@ -21,6 +21,9 @@ from opentelemetry import trace
 from telemetry.redaction import redact_event
 
 LOG_FORMATS = frozenset({"json", "console"})
+"""``LOG_FORMAT`` values both services accept."""
+LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
+"""``LOG_LEVEL`` values both services accept."""
 # Chatty below WARNING, and SQLAlchemy's INFO lines carry bound parameters (addresses).
 _QUIET_LOGGERS = ("sqlalchemy", "aiosmtplib", "mail.log")
 

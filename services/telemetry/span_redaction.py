@@ -14,11 +14,15 @@ from typing import Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+from opentelemetry.semconv._incubating.attributes.messaging_attributes import (
+    MESSAGING_KAFKA_MESSAGE_KEY,
+)
 from opentelemetry.trace import Status
 
 from telemetry.redaction import REDACTED, SECRET_KEYS, mask_embedded_addresses
 
-_DROPPED_KEYS = frozenset({"messaging.kafka.message.key", "messaging.kafka.key"})
+# The second key is the one older aiokafka instrumentations set.
+_DROPPED_KEYS = frozenset({MESSAGING_KAFKA_MESSAGE_KEY, "messaging.kafka.key"})
 # Attribute names end in "code" for protocol status codes (smtp.reply.code), never for an
 # OTP; the one-time code itself is never set as an attribute by our code.
 _SECRET_SUFFIXES = SECRET_KEYS - {"code"}

@@ -18,9 +18,8 @@ from envsettings import (
     read_str,
 )
 from mailcontract import DEFAULT_TOPIC, InvalidAddressError, Keyring, normalize_address
+from telemetry.logs import LOG_FORMATS, LOG_LEVELS
 
-LOG_FORMATS = frozenset({"json", "console"})
-LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
 SECRET_MIN_LENGTH = 32
 
 
