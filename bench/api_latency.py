@@ -6,16 +6,19 @@ request to its mail's SMTP accept; B4 compares movies with tracing off and on.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
-from typing import Final, Self
+from typing import TYPE_CHECKING, Final, Self
 
 from bench.figures import Figure, overhead, percentile, ratio
-from bench.load_generator import LoadResult
-from bench.mailer_runs import MailerBench
 from bench.movies_runs import ApiBench, ApiCase, Backend, MailArrivals
-from bench.plan import Plan
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from bench.load_generator import LoadResult
+    from bench.mailer_runs import MailerBench
+    from bench.plan import Plan
 
 _MS: Final = 1000.0
 _SETTLE_SECONDS: Final = 10.0

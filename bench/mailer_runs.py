@@ -14,11 +14,10 @@ import os
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from bench.figures import Figure
 from bench.latency_link import LatencyLink, round_trip_ms
@@ -28,6 +27,9 @@ from devstack.errors import HarnessError
 from devstack.otlp_receiver import OtlpReceiver
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
 
 Kind = Literal["reelmail", "original"]
 Transport = Literal["plain", "tls"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 import pstats
 from collections import defaultdict
 from pathlib import Path
-from typing import Final, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from bench.figures import Figure, Target, overhead, ratio
 from bench.mailer_runs import MailerBench, MailerCase, MailerRun, Transport, rate_figure
-from bench.plan import Plan
+
+if TYPE_CHECKING:
+    from bench.plan import Plan
 
 TRACED_PLAIN: Final = MailerCase("reelmail", "plain", telemetry=True)
 CASES: Final = (

@@ -19,10 +19,9 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from bench.load_generator import LoadResult
 from bench.prefill import SEAL_SETTINGS
@@ -31,6 +30,9 @@ from devstack.otlp_receiver import OtlpReceiver
 from devstack.ports import free_port
 from devstack.postgres import PostgresServer
 from devstack.processes import ServiceProcess
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 Kind = Literal["reelmail", "original"]
 Backend = Literal["sqlite", "postgresql"]

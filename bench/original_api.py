@@ -14,9 +14,9 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import msgspec
 import uvicorn
@@ -25,6 +25,9 @@ from litestar import Litestar, get, post
 from litestar.datastructures import State
 from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 METADATA = MetaData()
 CODES = Table(

@@ -12,11 +12,10 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiokafka import AIOKafkaProducer
 
-from devstack import KafkaBroker
 from devstack.seal_keys import seal_settings
 from mailcontract import (
     CONTENT_TYPE,
@@ -27,6 +26,9 @@ from mailcontract import (
     OtpMail,
     dead_letter_topic,
 )
+
+if TYPE_CHECKING:
+    from devstack import KafkaBroker
 
 PARTITIONS: Final = 6
 # The keyring of one bench invocation: the movies and mailer processes it starts share it.

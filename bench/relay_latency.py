@@ -19,13 +19,16 @@ The slow cases drain smaller backlogs, so each run takes seconds, not minutes.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from bench.figures import Figure, Target, ratio
 from bench.mailer_runs import MailerBench, MailerCase, MailerRun, rate_figure
-from bench.plan import Plan
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from bench.plan import Plan
 
 RTT_MS: Final = 20
 PREFIX: Final = f"b6.tls.rtt{RTT_MS}"

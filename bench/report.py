@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bench.figures import Figure, Target
 from bench.mailer_throughput import TARGETS as MAILER_TARGETS
 from bench.plan import Plan
 from bench.relay_latency import TARGETS as RELAY_TARGETS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # Each benchmark module holds its own targets; this is the order they are reported in.
 TARGETS: Final = (

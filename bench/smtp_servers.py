@@ -16,11 +16,13 @@ import socket
 import subprocess
 import threading
 import time
-from pathlib import Path
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
 from devstack.errors import HarnessError
 from devstack.ports import free_port
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 INSTALL_HINT: Final = "run scripts/install-bench-tools.sh (Debian: postfix, stunnel4)"
 _COUNTER: Final = re.compile(rb"mesg=(\d+)")

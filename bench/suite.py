@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
@@ -24,12 +24,10 @@ from bench.api_latency import (
     measure_end_to_end,
     measure_movies_tracing,
 )
-from bench.figures import Figure
 from bench.machine import git_facts, machine_facts
 from bench.mailer_runs import MailerBench, unset_inherited_tracing
 from bench.mailer_throughput import measure_mailers, profile_mailer
 from bench.movies_runs import ApiBench, MailArrivals
-from bench.plan import Plan
 from bench.prefill import PARTITIONS, fill_topic
 from bench.relay_latency import measure_relay_latency
 from bench.report import Report
@@ -38,6 +36,12 @@ from devstack import KafkaBroker
 from devstack.errors import HarnessError
 from devstack.otlp_receiver import OtlpReceiver
 from devstack.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from bench.figures import Figure
+    from bench.plan import Plan
 
 log = structlog.get_logger(__name__)
 B1_TOPIC = "bench.b1"

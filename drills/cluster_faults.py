@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from devstack.kafka_cluster import KafkaCluster
 from drills.faults import DrillContext, FaultWindow
+
+if TYPE_CHECKING:
+    from devstack.kafka_cluster import KafkaCluster
 
 LEADER_POLL_SECONDS = 0.25
 LEADER_TIMEOUT_SECONDS = 60.0

@@ -11,13 +11,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.errors import HarnessError
 from devstack.kafka_broker import EXTERNAL_ENV, KafkaBroker
 from devstack.kafka_cluster import KafkaCluster
 from devstack.postgres import PostgresServer
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 CLUSTER_READY_TIMEOUT_SECONDS = 180.0
 

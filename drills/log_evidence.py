@@ -13,10 +13,13 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from drills.replicas import Replica
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from drills.replicas import Replica
 
 WATCHED_EVENTS = {
     "outbox relay waiting": "movies relay waiting",

@@ -8,14 +8,17 @@ would lose every code and fail the drill rather than pass the audit vacuously.
 from __future__ import annotations
 
 import hmac
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from devstack.smtp_sink import MailSink
-from drills.settings import SmtpCredentials
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from drills.settings import SmtpCredentials
 
 
 class _PasswordCheck:

@@ -13,10 +13,13 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.smtp_sink import MailSink, read_mail
 from movies.auth.otp import code_matches
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _CODE_LINE = re.compile(r"^(\d{6})$", re.MULTILINE)
 _NANOSECONDS = 1e9

@@ -7,11 +7,14 @@ matches the line its previous incarnation wrote.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from devstack.processes import ServiceProcess
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 STOP_TIMEOUT_SECONDS = 40.0
 """Longer than the mailer's 25 s drain, so a graceful stop is never cut short by SIGKILL."""

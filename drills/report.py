@@ -7,12 +7,15 @@ measures it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-from drills.provenance import Provenance
-from drills.runner import DrillOutcome
-from drills.settings import DrillSettings
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from drills.provenance import Provenance
+    from drills.runner import DrillOutcome
+    from drills.settings import DrillSettings
 
 COLUMNS = (
     "drill",

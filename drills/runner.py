@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from drills.faults import DrillContext, FaultWindow
 from drills.infrastructure import Infrastructure
@@ -24,11 +25,13 @@ from drills.matcher import (
     match,
 )
 from drills.sampler import MetricsSampler, max_lag
-from drills.scenarios import Drill
-from drills.settings import DrillSettings
 from drills.system import SystemUnderDrill, start_system
 from drills.traffic import Attempt, TrafficDriver, outcomes
 from drills.verdicts import Evidence, basic_failures, longest_wait, time_to_recover
+
+if TYPE_CHECKING:
+    from drills.scenarios import Drill
+    from drills.settings import DrillSettings
 
 POLL_SECONDS = 0.5
 

@@ -12,15 +12,19 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from drills.replicas import MailerReplica, MoviesReplica
 from drills.system import SystemUnderDrill, live_mailers
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from drills.replicas import MailerReplica, MoviesReplica
 
 LAG_SECONDS = "mailer_consumer_lag_seconds"
 INFLIGHT = "mailer_inflight_messages"

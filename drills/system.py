@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -24,11 +24,13 @@ from devstack.errors import HarnessError
 from devstack.ports import free_port
 from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
-from drills.infrastructure import Infrastructure
 from drills.mail_sinks import open_sink
 from drills.replicas import TEARDOWN_TIMEOUT_SECONDS, MailerReplica, MoviesReplica, Replica
-from drills.settings import DrillSettings, TelemetryCapture
 from drills.traffic import Router
+
+if TYPE_CHECKING:
+    from drills.infrastructure import Infrastructure
+    from drills.settings import DrillSettings, TelemetryCapture
 
 SECRET_BYTES = 48
 OTEL_BATCH_DELAY_MS = "200"

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models import dashboard
 
 from grafana.mailer_dashboard import mailer_dashboard
 from grafana.movies_dashboard import movies_dashboard
 from grafana.slo_dashboard import slo_dashboard
+
+if TYPE_CHECKING:
+    from grafana_foundation_sdk.models import dashboard
 
 
 def dashboards() -> tuple[dashboard.Dashboard, ...]:

@@ -9,12 +9,14 @@ accept. ``make dashboards`` rewrites those subtrees in place and leaves the rest
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from grafana.alert_rules import alert_rules
 from grafana.rule_dialects import PlainDialect
 from grafana.thresholds import ALL_THRESHOLDS
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SCHEMA_PATH: Final = "deploy/helm/reelmail/values.schema.json"
 DURATION_PATTERN: Final = "^([0-9]+(ms|s|m|h|d|w|y))+$"

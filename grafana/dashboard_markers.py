@@ -11,14 +11,16 @@ panel threshold is an alert threshold.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from grafana.rule_dialects import Setting
 from grafana.thresholds import Threshold
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _MARKER_BASE: Final = 1_000_000_000.0
 

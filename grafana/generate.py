@@ -8,14 +8,16 @@ the committed bytes with :func:`rendered_files`.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from grafana.catalog import dashboard_json, dashboards
 from grafana.chart_schema import SCHEMA_PATH, values_schema
 from grafana.dashboard_bindings import bindings_file
 from grafana.rules_files import helm_rules, plain_rules, threshold_defaults
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 DASHBOARD_DIRS: Final = ("grafana/dashboards", "deploy/helm/reelmail/dashboards")

@@ -7,11 +7,15 @@ kafka-exporter's view of the consumer group, which survive it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grafana import rule_selectors as select
 from grafana import thresholds as t
 from grafana.rule_dialects import NAMESPACE, SCALED_OBJECT, RuleDialect
 from grafana.rule_model import AlertRule, Severity
-from grafana.thresholds import Threshold
+
+if TYPE_CHECKING:
+    from grafana.thresholds import Threshold
 
 RELAY_OUTAGE_REASONS = "unreachable|timeout|tls_failed"
 

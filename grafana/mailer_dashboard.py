@@ -8,10 +8,7 @@ itself exports nothing.
 
 from __future__ import annotations
 
-from typing import Final
-
-from grafana_foundation_sdk.builders import heatmap, stat, timeseries
-from grafana_foundation_sdk.models import dashboard
+from typing import TYPE_CHECKING, Final
 
 from grafana import dashboard_variables as variables
 from grafana import thresholds as t
@@ -30,6 +27,10 @@ from grafana.panel_defaults import (
 )
 from grafana.rule_dialects import CONSUMER_GROUP, MAILER_JOB
 from grafana.rule_dialects import TOPIC as TOPIC_SETTING
+
+if TYPE_CHECKING:
+    from grafana_foundation_sdk.builders import heatmap, stat, timeseries
+    from grafana_foundation_sdk.models import dashboard
 
 UID: Final = "reelmail-mailer"
 MAILER: Final = 'job=~"$job", namespace=~"$namespace"'

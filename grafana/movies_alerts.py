@@ -7,11 +7,15 @@ Publishes count as failed when their ``result`` label is anything but ``ok``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grafana import rule_selectors as select
 from grafana import thresholds as t
-from grafana.rule_dialects import RuleDialect
 from grafana.rule_model import AlertRule, Severity
-from grafana.thresholds import Threshold
+
+if TYPE_CHECKING:
+    from grafana.rule_dialects import RuleDialect
+    from grafana.thresholds import Threshold
 
 
 def publish_failing(d: RuleDialect) -> AlertRule:

@@ -7,10 +7,7 @@ that hands it to Kafka. A stall shows up in the first row where numbers stop.
 
 from __future__ import annotations
 
-from typing import Final
-
-from grafana_foundation_sdk.builders import stat, timeseries
-from grafana_foundation_sdk.models import dashboard
+from typing import TYPE_CHECKING, Final
 
 from grafana import dashboard_variables as variables
 from grafana import thresholds as t
@@ -29,6 +26,10 @@ from grafana.panel_defaults import (
 )
 from grafana.rule_dialects import MOVIES_JOB
 from grafana.rule_dialects import TOPIC as TOPIC_SETTING
+
+if TYPE_CHECKING:
+    from grafana_foundation_sdk.builders import stat, timeseries
+    from grafana_foundation_sdk.models import dashboard
 
 UID: Final = "reelmail-movies"
 MOVIES: Final = 'job=~"$job", namespace=~"$namespace"'

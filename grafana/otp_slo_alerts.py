@@ -7,12 +7,16 @@ so the alert resets soon after a fix).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from grafana import otp_slo
 from grafana import rule_selectors as select
-from grafana.otp_slo import BurnRateWindow
-from grafana.rule_dialects import RuleDialect
 from grafana.rule_model import AlertRule, RecordingRule, Severity
 from grafana.thresholds import OTP_DELIVERY_SLO_OBJECTIVE
+
+if TYPE_CHECKING:
+    from grafana.otp_slo import BurnRateWindow
+    from grafana.rule_dialects import RuleDialect
 
 
 def recording_rules(d: RuleDialect) -> tuple[RecordingRule, ...]:

@@ -8,14 +8,11 @@ forgotten one panel at a time.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from grafana_foundation_sdk.builders import common as common_builders
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
 from grafana_foundation_sdk.builders import heatmap, prometheus, stat, timeseries
-from grafana_foundation_sdk.cog.builder import Builder
-from grafana_foundation_sdk.cog.variants import Dataquery
 from grafana_foundation_sdk.models import common
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 from grafana_foundation_sdk.models import heatmap as heatmap_models
@@ -27,6 +24,12 @@ from grafana.dashboard_markers import threshold_value
 from grafana.rule_dialects import RUNBOOK_BASE_URL
 from grafana.rule_model import runbook_slug
 from grafana.thresholds import INSTANCES_UP_MINIMUM, Threshold
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from grafana_foundation_sdk.cog.builder import Builder
+    from grafana_foundation_sdk.cog.variants import Dataquery
 
 DATASOURCE: Final = DataSourceRef(type_val="prometheus", uid="${datasource}")
 RATE: Final = "$__rate_interval"

@@ -12,12 +12,14 @@ variable's "All" value); ``values`` overrides them by name across all dashboards
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from grafana_foundation_sdk.models import dashboard, prometheus
 
 from grafana.catalog import dashboards
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
 
 DEFAULT_BUILTINS: Final[Mapping[str, str]] = {
     "__rate_interval": "1m",

@@ -9,11 +9,13 @@ become the release's values, so each release's rules select its own series only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from grafana.thresholds import Threshold, format_number
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 HELM_VALUES_PATH: Final = ".Values.alerts.thresholds"
 RUNBOOK_BASE_URL: Final = "https://github.com/reelmail/reelmail/blob/main/docs/runbooks/"

@@ -8,11 +8,10 @@ range SLI computes from the raw histogram so it works over any time range.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from grafana_foundation_sdk.builders import dashboard as dashboard_builders
 from grafana_foundation_sdk.builders import stat, timeseries
-from grafana_foundation_sdk.models import dashboard
 from grafana_foundation_sdk.models.dashboard import (
     DashboardRangeMapOptions,
     RangeMap,
@@ -39,6 +38,9 @@ from grafana.panel_defaults import (
 from grafana.rule_dialects import MAILER_JOB
 from grafana.rule_dialects import TOPIC as TOPIC_SETTING
 from grafana.thresholds import OTP_DELIVERY_SLO_OBJECTIVE, format_number
+
+if TYPE_CHECKING:
+    from grafana_foundation_sdk.models import dashboard
 
 UID: Final = "reelmail-otp-slo"
 MAILER: Final = 'job=~"$job", namespace=~"$namespace"'

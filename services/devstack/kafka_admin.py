@@ -10,7 +10,6 @@ import asyncio
 import contextlib
 import socket
 import time
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +20,8 @@ from aiokafka.errors import KafkaError, TopicAlreadyExistsError, for_code
 from devstack.errors import HarnessError
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+
     from devstack.kafka_node import Replication
 
 REQUEST_TIMEOUT_MS = 5000

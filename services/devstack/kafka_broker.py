@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
 
@@ -25,6 +23,10 @@ from devstack.kafka_node import (
     new_cluster_id,
     quorum_voters,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 log = structlog.get_logger(__name__)
 

@@ -12,19 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
 from aiokafka.errors import KafkaError
 
 from devstack import kafka_admin
 from devstack.errors import HarnessError
-from devstack.kafka_admin import PartitionState
 from devstack.kafka_node import KafkaNode, NodePorts, NodeSpec, Replication, new_cluster_id
 from devstack.kafka_node import quorum_voters as voters_of
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from devstack.kafka_admin import PartitionState
 
 log = structlog.get_logger(__name__)
 

@@ -15,10 +15,8 @@ import signal
 import subprocess
 import time
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
 import structlog
 
@@ -27,6 +25,10 @@ from devstack.broker_jars import resolve_broker_jars
 from devstack.errors import HarnessError
 from devstack.ports import free_port
 from devstack.processes import reap
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
 
 log = structlog.get_logger(__name__)
 

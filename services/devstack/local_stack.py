@@ -17,11 +17,10 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import structlog
 
@@ -32,6 +31,9 @@ from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract import DEFAULT_TOPIC, dead_letter_topic, generate_key
 from telemetry import configure_logging
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 log = structlog.get_logger(__name__)
 TOPIC_PARTITIONS = 3

@@ -18,14 +18,16 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
 
 from devstack.errors import HarnessError
 from devstack.ports import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 log = structlog.get_logger(__name__)
 

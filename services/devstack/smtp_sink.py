@@ -16,14 +16,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from email import message_from_bytes
-from email.message import Message
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+if TYPE_CHECKING:
+    from email.message import Message
 
 log = structlog.get_logger(__name__)
 _MESSAGE_ID = re.compile(rb"^Message-ID:\s*(<[^>\r\n]+>)", re.MULTILINE | re.IGNORECASE)

@@ -10,13 +10,15 @@ Every aiokafka client of ours is built from :meth:`client_options`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka.helpers import create_ssl_context
 
 from envsettings.readers import SettingsError, read_choice, read_str
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 PROTOCOLS = frozenset({"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"})
 MECHANISMS = frozenset({"plain", "scram-sha-256", "scram-sha-512"})

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import structlog
 import uvloop
@@ -29,6 +29,9 @@ from mailer.settings import MailerSettings, get_settings
 from mailer.side_server import SideServer
 from telemetry import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 log = structlog.get_logger(__name__)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import TYPE_CHECKING
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -29,8 +30,10 @@ from mailer.rate_limit import SendRateLimiter
 from mailer.readiness import Readiness
 from mailer.relay_health import RelayHealth
 from mailer.sent_messages import SentMessages
-from mailer.settings import MailerSettings
 from mailer.smtp_transport import SmtpPool
+
+if TYPE_CHECKING:
+    from mailer.settings import MailerSettings
 
 log = structlog.get_logger(__name__)
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]

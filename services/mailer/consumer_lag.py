@@ -12,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -21,8 +20,12 @@ from aiokafka.errors import KafkaError
 
 from mailer import metrics
 from mailer.event_waits import wait_event
-from mailer.partition_work import PartitionWork
-from mailer.settings import MailerSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from mailer.partition_work import PartitionWork
+    from mailer.settings import MailerSettings
 
 log = structlog.get_logger(__name__)
 _MS: Final = 1000.0

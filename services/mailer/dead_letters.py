@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from aiokafka import AIOKafkaProducer
+    from aiokafka.structs import ConsumerRecord
 
 HEADER_REASON = "dlq-reason"
 HEADER_ERROR = "dlq-error"

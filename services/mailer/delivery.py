@@ -9,16 +9,14 @@ record is finished (sent, skipped, or dead-lettered), so its offset may be commi
 
 from __future__ import annotations
 
-import asyncio
 import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
-from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 
 # The messaging conventions are still incubating; this is where the semconv package
@@ -32,7 +30,6 @@ from mailer.dead_letters import DeadLetterPublisher
 from mailer.event_waits import wait_event
 from mailer.mail_templates import MailRenderer
 from mailer.rate_limit import SendRateLimiter
-from mailer.relay_health import Turn
 from mailer.sent_messages import SentMessages
 from mailer.smtp_transport import (
     PermanentSendError,
@@ -45,6 +42,13 @@ from telemetry import recipient_domain
 from telemetry.exemplars import current_trace_exemplar, span_exemplar
 from telemetry.kafka_headers import context_from_headers
 from telemetry.redaction import mask_embedded_addresses
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from aiokafka.structs import ConsumerRecord
+
+    from mailer.relay_health import Turn
 
 log = structlog.get_logger(__name__)
 _MS: Final = 1000.0

@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.structs import ConsumerRecord
 
 from mailer.dead_letters import DLQ_HEADERS, HEADER_REASON
 from mailer.kafka_topics import partitions_of
-from mailer.settings import MailerSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from aiokafka.structs import ConsumerRecord
+
+    from mailer.settings import MailerSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
-from envsettings import KafkaConnection
+if TYPE_CHECKING:
+    from envsettings import KafkaConnection
 
 
 async def partitions_of(connection: KafkaConnection, topic: str) -> list[TopicPartition]:

@@ -8,14 +8,18 @@ gauges (which read the oldest unfinished record).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from mailer import metrics
 from mailer.offsets import PartitionProgress
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from aiokafka import AIOKafkaConsumer, TopicPartition
 
 log = structlog.get_logger(__name__)
 

@@ -11,15 +11,18 @@ in the ``/readyz`` body (``"smtp"``), in ``mailer_smtp_connection_failures_total
 
 from __future__ import annotations
 
-import asyncio
 import json
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from mailer import metrics
 from mailer.event_waits import wait_event
 from mailer.relay_health import ConnectionFailure
-from mailer.smtp_transport import SmtpPool
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from mailer.smtp_transport import SmtpPool
 
 _REFUSALS: Final = {
     ConnectionFailure.AUTH_REJECTED: "smtp relay rejects our credentials",

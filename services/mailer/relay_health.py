@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 import structlog
 
 from mailer import metrics
 from mailer.event_waits import wait_event
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = structlog.get_logger(__name__)
 _RECHECK_SECONDS: Final = 1.0

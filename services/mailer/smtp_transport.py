@@ -17,9 +17,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import aiosmtplib
 import structlog
@@ -27,8 +27,12 @@ from aiosmtplib import SMTPStatus
 
 from mailer import metrics
 from mailer.relay_health import ConnectionFailure, RelayHealth, Turn
-from mailer.settings import SmtpSettings
 from mailer.smtp_session import MailSession, open_session
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from mailer.settings import SmtpSettings
 
 log = structlog.get_logger(__name__)
 _PERMANENT_FLOOR = 500

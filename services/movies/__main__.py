@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 import uvicorn
@@ -20,6 +19,9 @@ from movies.platform.settings import MaintenanceSettings, MoviesSettings, get_se
 from movies.schema_migrations import current_revision, upgrade_schema
 from telemetry import configure_logging
 from telemetry.tracing import configure_tracing, shutdown_tracing
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 log = structlog.get_logger(__name__)
 _S = TypeVar("_S")

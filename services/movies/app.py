@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
-from litestar.security.jwt import JWTAuth, Token
 
 from mailcontract import Purpose
 from movies.auth.access_tokens import Principal, SessionTokens, build_jwt_auth
@@ -36,6 +35,11 @@ from movies.platform.settings import MoviesSettings, get_settings
 from movies.schema_migrations import upgrade_schema
 from movies.watchlist.routes import WatchlistController
 from movies.watchlist.service import WatchlistStore
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from litestar.security.jwt import JWTAuth, Token
 
 API_VERSION = "1.0.0"
 

@@ -7,10 +7,9 @@ The lifespan opens every resource and keeps them in ``app.state`` as one typed
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from litestar.datastructures import State
 from litestar.di import Provide
 
 from movies.auth.access_tokens import SessionTokens
@@ -21,6 +20,11 @@ from movies.outbox.code_publisher import CodePublisher
 from movies.platform.database import Database
 from movies.platform.health_routes import ReadinessProbes
 from movies.watchlist.service import WatchlistStore
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from litestar.datastructures import State
 
 _STATE_KEY = "resources"
 

@@ -8,15 +8,17 @@ taken by ``BEGIN IMMEDIATE`` does the same.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
 
-from movies.platform.database import Database
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from movies.platform.database import Database
 
 MIGRATIONS_DIR: Final = Path(__file__).with_name("migrations")
 _ADVISORY_LOCK_KEY: Final = 0x7265656C6D61696C  # "reelmail"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from opentelemetry import trace
-from opentelemetry.trace import Span
+
+if TYPE_CHECKING:
+    from opentelemetry.trace import Span
 
 
 def current_trace_exemplar() -> dict[str, str] | None:

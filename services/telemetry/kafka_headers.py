@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from opentelemetry import propagate
-from opentelemetry.context import Context
 from opentelemetry.propagators.textmap import Getter
+
+if TYPE_CHECKING:
+    from opentelemetry.context import Context
 
 KafkaHeaders = Sequence[tuple[str, bytes | None]]
 

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 from opentelemetry import trace
 
 from telemetry.redaction import redact_event
+
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
 
 LOG_FORMATS = frozenset({"json", "console"})
 """``LOG_FORMAT`` values both services accept."""

@@ -9,8 +9,7 @@ or a token.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk.trace import Event, ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -20,6 +19,9 @@ from opentelemetry.semconv._incubating.attributes.messaging_attributes import (
 from opentelemetry.trace import Status
 
 from telemetry.redaction import REDACTED, SECRET_KEYS, mask_embedded_addresses
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 # The second key is the one older aiokafka instrumentations set.
 _DROPPED_KEYS = frozenset({MESSAGING_KAFKA_MESSAGE_KEY, "messaging.kafka.key"})

@@ -10,13 +10,15 @@ import base64
 import functools
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from contributed_files import CHART_DASHBOARDS, CHART_DIR, CHART_RULES, REPO_ROOT, require
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # The chart's floor (Chart.yaml kubeVersion) and the newest Kubernetes that
 # kubernetes-validate ships schemas for: every manifest must pass both.

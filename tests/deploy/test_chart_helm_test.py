@@ -7,15 +7,17 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from chart_rendering import of_kind, render
 
 from devstack.ports import free_port
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def _handler(status: int) -> type[BaseHTTPRequestHandler]:

@@ -10,7 +10,7 @@ request only writes the outbox, which is all the rate limit needs.
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -19,6 +19,9 @@ from chart_rendering import helm, of_kind, render, template_args
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PROXY = "127.0.0.2"
 OTHER_PEER = "127.0.0.3"

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import values_table
@@ -25,6 +24,9 @@ from chart_rendering import (
 )
 
 from mailcontract import Keyring
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SECRET_ENV = {"DATABASE_URL", "OTP_HMAC_SECRET", "JWT_SECRET", "SMTP_USERNAME", "SMTP_PASSWORD"}
 SECRET_ENV |= {"KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD", "MAIL_SEAL_KEYS"}

@@ -6,14 +6,17 @@ tests; the figures they measured are printed at the end of the run.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 
 from drills.infrastructure import Infrastructure
 from drills.report import console_header
 from drills.settings import DrillSettings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 REDUCED_ROWS: list[str] = []
 

@@ -8,8 +8,8 @@ README's duplicate bound. It covers drill 8's leader failover on the way.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -18,7 +18,11 @@ from drills.infrastructure import Infrastructure
 from drills.report import console_row
 from drills.runner import run_drill
 from drills.scenarios import select
-from drills.settings import DrillSettings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from drills.settings import DrillSettings
 
 pytestmark = pytest.mark.integration
 

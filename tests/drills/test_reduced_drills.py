@@ -7,13 +7,17 @@ and keep duplicates within the README's bounds.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pytest
 
-from drills.infrastructure import Infrastructure
 from drills.report import console_row
 from drills.runner import run_drill
 from drills.scenarios import select
-from drills.settings import DrillSettings
+
+if TYPE_CHECKING:
+    from drills.infrastructure import Infrastructure
+    from drills.settings import DrillSettings
 
 pytestmark = pytest.mark.integration
 

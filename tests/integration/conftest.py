@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from running_stack import RunningStack
@@ -17,6 +17,9 @@ from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract import DEFAULT_TOPIC, dead_letter_topic
 from run_figures import record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.integration
 TOPIC_PARTITIONS = 3

@@ -6,6 +6,7 @@ import asyncio
 import json
 import re
 import sqlite3
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -13,10 +14,12 @@ from aiokafka import AIOKafkaProducer
 from received_mail import code_in, settle_and_count, wait_for_mails
 from running_stack import RunningStack, unique_address
 
-from devstack import KafkaBroker
-from devstack.smtp_sink import MailSink
 from mailcontract import DEFAULT_TOPIC
 from movies.auth.otp import code_matches
+
+if TYPE_CHECKING:
+    from devstack import KafkaBroker
+    from devstack.smtp_sink import MailSink
 
 pytestmark = pytest.mark.integration
 

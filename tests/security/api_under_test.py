@@ -15,8 +15,7 @@ import sys
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from sqlalchemy import text
@@ -25,7 +24,11 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
-from drills.infrastructure import Infrastructure
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from drills.infrastructure import Infrastructure
 
 CODES_PER_ADDRESS = 5
 

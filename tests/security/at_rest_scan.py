@@ -25,7 +25,10 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 _TOKEN = re.compile(rb"(?<![0-9A-Za-z.])([0-9]{6})(?![0-9A-Za-z]|\.[0-9])")
 _CODE_SPACE = 10**6

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 import pytest
 from api_under_test import ApiUnderTest, start_api
 from forged_tokens import claims, signed
 
 from drills.infrastructure import Infrastructure
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,8 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import requests
@@ -31,6 +30,9 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 BODY_LIMIT = 16_384
 UNDECODABLE_DEPTH = 1_000  # past the server's recursion limit, whatever its stack holds

@@ -9,8 +9,11 @@ full local part, which is unique to the drill that made it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 _CODE = re.compile(r"(?<![\w.])(\d{6})(?!\w|\.\d)")
 _CONTEXT = 60

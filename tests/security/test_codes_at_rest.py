@@ -35,10 +35,9 @@ import asyncio
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -51,6 +50,9 @@ from drills.infrastructure import Infrastructure
 from drills.matcher import StoredCode, mailed_codes, match
 from drills.settings import DrillSettings, SmtpCredentials, TelemetryCapture
 from drills.system import Layout, SystemUnderDrill, start_system
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = [
     pytest.mark.integration,

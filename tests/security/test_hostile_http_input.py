@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 import pytest
-from api_under_test import ApiUnderTest
 from email_validator import EmailNotValidError, validate_email
+
+if TYPE_CHECKING:
+    import httpx
+    from api_under_test import ApiUnderTest
 
 pytestmark = pytest.mark.integration
 BODY_LIMIT = 16_384

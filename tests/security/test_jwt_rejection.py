@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
-from api_under_test import ApiUnderTest
 from forged_tokens import claims, signed, unsigned
+
+if TYPE_CHECKING:
+    from api_under_test import ApiUnderTest
 
 pytestmark = pytest.mark.integration
 PROTECTED = "/me/watchlist"

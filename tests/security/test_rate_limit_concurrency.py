@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import httpx
 import pytest
 from api_under_test import CODES_PER_ADDRESS, ApiUnderTest
+
+if TYPE_CHECKING:
+    import httpx
 
 pytestmark = pytest.mark.integration
 PARALLEL = 100

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from api_under_test import ApiUnderTest, start_api
@@ -19,8 +19,12 @@ from forged_tokens import claims, signed
 from hostile_schema import STRATEGIES, HostileRun, Tally
 
 from drills import provenance
-from drills.infrastructure import Infrastructure
 from drills.report_sections import replace_section
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+    from drills.infrastructure import Infrastructure
 
 pytestmark = pytest.mark.integration
 EXAMPLES = int(os.environ.get("HOSTILE_API_EXAMPLES", "6"))

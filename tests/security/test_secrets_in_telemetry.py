@@ -12,19 +12,23 @@ from __future__ import annotations
 import asyncio
 import secrets
 from dataclasses import dataclass, field, replace
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 from telemetry_audit import Secrets, all_leaks, leaks
 
 from devstack.otlp_receiver import OtlpReceiver, ReceivedSpan
-from drills.infrastructure import Infrastructure
 from drills.matcher import mailed_codes
 from drills.runner import DrillOutcome, run_drill
 from drills.scenarios import select
 from drills.settings import DrillSettings, SmtpCredentials, TelemetryCapture
-from drills.system import SystemUnderDrill
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from drills.infrastructure import Infrastructure
+    from drills.system import SystemUnderDrill
 
 pytestmark = [
     pytest.mark.integration,

@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 import subprocess
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import yaml
@@ -17,7 +17,11 @@ from grafana.dashboard_markers import marking
 from grafana.generate import DASHBOARD_DIRS, REPO_ROOT, rendered_files
 from grafana.panel_queries import PanelQuery, panel_queries
 from grafana.rule_dialects import PlainDialect
-from grafana.thresholds import Threshold
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from grafana.thresholds import Threshold
 
 DASHBOARD_FILES = sorted(
     path for path in rendered_files() if path.endswith(".json") and "/dashboards/" in path

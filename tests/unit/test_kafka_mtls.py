@@ -8,7 +8,7 @@ import socket
 import ssl
 import threading
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from cryptography import x509
@@ -17,6 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from envsettings import KafkaConnection, SettingsError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _certificate(

@@ -7,8 +7,8 @@ state: a RelayConnectionError with its reason, never a verdict on the mail.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +16,9 @@ from devstack.ports import free_port
 from mailer.relay_health import ConnectionFailure, RelayHealth
 from mailer.smtp_transport import RelayConnectionError, RelayNotTriedError, SmtpPool
 from relay_settings import smtp_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 
 @dataclass

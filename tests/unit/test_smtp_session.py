@@ -7,14 +7,17 @@ envelope is proven here, against a server that offers it (or not) and answers as
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pytest
 
 from mailer.relay_health import RelayHealth
 from mailer.smtp_transport import PermanentSendError, SmtpPool, TransientSendError
 from relay_settings import smtp_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 MESSAGE = b"Subject: hi\r\n\r\n.starts with a dot\r\nbody\r\n"
 

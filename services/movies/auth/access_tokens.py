@@ -8,21 +8,25 @@ the account up, so a deleted account stops working at once, and admin rights fol
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from litestar.connection import ASGIConnection
-from litestar.datastructures import State
 from litestar.exceptions import PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.security.jwt import JWTAuth, Token
 
 from movies.auth.models import User
-from movies.platform.database import Database
 from movies.platform.route_access import PUBLIC_PATHS, SECURITY_SCHEME
-from movies.platform.settings import TokenSettings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from litestar.connection import ASGIConnection
+    from litestar.datastructures import State
+    from litestar.handlers.base import BaseRouteHandler
+
+    from movies.platform.database import Database
+    from movies.platform.settings import TokenSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,17 +9,21 @@ session token and the watchlist, stays the same.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailcontract import Locale, Purpose
 from movies.auth.models import User
 from movies.auth.sign_in import CodeIssuer, CodeUse, CodeVerifier
 from movies.platform.database import affected_rows
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class AddressTakenError(Exception):

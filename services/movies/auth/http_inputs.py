@@ -6,16 +6,19 @@ e-mail change (``/me/email``); both route modules read their inputs through here
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from litestar import Request
 from litestar.exceptions import ValidationException
 
 from mailcontract import InvalidAddressError, normalize_address
-from movies.auth.rate_limits import RateLimitedError
 from movies.platform import metrics
 from movies.platform.problems import ProblemError
+
+if TYPE_CHECKING:
+    from litestar import Request
+
+    from movies.auth.rate_limits import RateLimitedError
 
 Email = Annotated[
     str,

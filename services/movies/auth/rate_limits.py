@@ -13,13 +13,16 @@ import hmac
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql import Executable
 
 from movies.auth.models import RateLimitCounter
 from movies.platform.database import affected_rows, upsert
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Executable
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -7,14 +7,16 @@ Runtimes are the usual theatrical cut in minutes. ``python -m movies seed`` (and
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Final, NamedTuple
+from typing import TYPE_CHECKING, Final, NamedTuple
 
 from sqlalchemy import select
 
 from movies.catalogue.models import Movie
 from movies.catalogue.payloads import Genre
 from movies.catalogue.service import genre_rows
-from movies.platform.database import Database
+
+if TYPE_CHECKING:
+    from movies.platform.database import Database
 
 
 class SeedFilm(NamedTuple):

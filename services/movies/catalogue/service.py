@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.sql import Select
 
 from movies.catalogue.cursors import Cursor
 from movies.catalogue.models import Movie, MovieGenre
 from movies.catalogue.payloads import Genre, MovieCreate, MovieOut, MoviePage, MoviePatch
 from movies.platform.database import Database, affected_rows
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
 
 
 class MovieNotFoundError(LookupError):

@@ -7,11 +7,13 @@ accepts sign-in requests while the broker is away; the relay retries with backof
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
-from envsettings import KafkaConnection
+if TYPE_CHECKING:
+    from envsettings import KafkaConnection
 
 CLIENT_ID = "movies"
 

@@ -9,10 +9,9 @@ the database, so neither the table, its WAL nor a backup ever holds it in clear.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mailcontract import (
     CONTENT_TYPE,
@@ -25,6 +24,11 @@ from mailcontract import (
 )
 from movies.outbox.models import OutboxMessage
 from movies.platform.database import affected_rows
+
+if TYPE_CHECKING:
+    from datetime import datetime, timedelta
+
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 # Built once: Core inserts on the request path, where the ORM's unit of work cost more
 # than the database did (docs/performance.md).

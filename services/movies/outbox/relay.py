@@ -15,19 +15,21 @@ import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from movies.outbox import trace_context
-from movies.outbox.code_publisher import CodePublisher
 from movies.outbox.messages import claim_batch, count_failed_attempt, mark_sent, pending_summary
 from movies.outbox.models import OutboxMessage
 from movies.platform import metrics
-from movies.platform.database import Database
-from movies.platform.settings import OutboxSettings
+
+if TYPE_CHECKING:
+    from movies.outbox.code_publisher import CodePublisher
+    from movies.platform.database import Database
+    from movies.platform.settings import OutboxSettings
 
 log = structlog.get_logger(__name__)
 PRUNE_INTERVAL_SECONDS = 60.0

@@ -7,11 +7,14 @@ lets the producer span (and the mailer's consumer span after it) join the reques
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from opentelemetry import context, propagate
 from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 def capture() -> dict[str, str]:

@@ -7,13 +7,15 @@ the matched template in the scope, so spans and ``http.route`` use that instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from litestar.plugins.opentelemetry import OpenTelemetryConfig, OpenTelemetryPlugin
-from litestar.types import Scope
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.semconv.attributes.http_attributes import HTTP_ROUTE
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:
+    from litestar.types import Scope
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Probes and the scrape: neither traced nor counted as API traffic. Anchored, because
 # Litestar searches the path for these patterns.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
-from control_plane import ControlPlane
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from control_plane import ControlPlane
 
 # Pod Security "restricted", enforced on Pods and warned about on every workload template.
 RESTRICTED = {

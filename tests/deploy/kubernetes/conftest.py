@@ -8,8 +8,8 @@ resources need are installed, from the same pinned modules the schema tests read
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import upstream_schemas
@@ -17,6 +17,9 @@ from cluster_objects import install_crds
 from control_plane import ControlPlane
 
 from run_figures import record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,16 @@ import ssl
 import subprocess
 import time
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from devstack.errors import HarnessError
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True)

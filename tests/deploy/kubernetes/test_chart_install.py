@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from chart_rendering import CHART_DIR, SCENARIOS, helm, scenario_args, values_file
 from cluster_objects import collection_path, create_restricted_namespace, object_path
-from control_plane import ControlPlane
 
 from run_figures import record
+
+if TYPE_CHECKING:
+    from control_plane import ControlPlane
 
 RELEASE = "reelmail"
 # client-go logs each warning header of an API reply through klog's warnings.go.

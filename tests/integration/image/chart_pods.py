@@ -15,12 +15,14 @@ import json
 import os
 import re
 import subprocess
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 CHART = Path(__file__).resolve().parents[3] / "deploy" / "helm" / "reelmail"
 NAMESPACE = "image-test"

@@ -6,16 +6,20 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from deployed_image import Deployment, HostServices, deployed
 from podman_pods import podman
 
-from devstack import KafkaBroker
-from devstack.postgres import PostgresServer
-from devstack.smtp_sink import MailSink
 from run_figures import record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from devstack import KafkaBroker
+    from devstack.postgres import PostgresServer
+    from devstack.smtp_sink import MailSink
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import secrets
 import time
 import uuid
-from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chart_pods import PodPlan, plan, render
 from podman_pods import PodmanPod
@@ -27,6 +26,9 @@ from devstack.seal_keys import seal_settings
 from devstack.smtp_sink import MailSink
 from mailcontract.sealing import KEYS_VARIABLE
 from run_figures import record
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # On the host's network every port is the host's: the pods bind loopback only.
 LOOPBACK = {"MOVIES_HOST": "127.0.0.1", "MAILER_HOST": "127.0.0.1"}

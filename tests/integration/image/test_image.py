@@ -9,16 +9,20 @@ import asyncio
 import re
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from deployed_image import Deployment
 from podman_pods import PodmanPod
 from received_mail import code_in, mails_to, wait_for_mails
 
-from devstack.otlp_receiver import ReceivedSpan
-from devstack.smtp_sink import MailSink
 from run_figures import record
+
+if TYPE_CHECKING:
+    from deployed_image import Deployment
+
+    from devstack.otlp_receiver import ReceivedSpan
+    from devstack.smtp_sink import MailSink
 
 pytestmark = pytest.mark.integration
 MESSAGE_ID = re.compile(r"<([0-9a-f-]{36})@")

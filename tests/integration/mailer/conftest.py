@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Generator, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from mailer_harness import MailerUnderTest
 
-from devstack import KafkaBroker
 from devstack.smtp_sink import MailSink, SinkPolicy
+
+if TYPE_CHECKING:
+    from collections.abc import Generator, Iterator
+
+    from devstack import KafkaBroker
 
 
 @pytest.fixture

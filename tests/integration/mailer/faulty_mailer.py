@@ -8,12 +8,14 @@ refresh raise. Everything else is ``python -m mailer`` itself.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailer.__main__ import main
 from mailer.consumer_lag import ConsumerLag
 from mailer.partition_work import PartitionWork
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
 
 
 def _commit_failing_once(original: Callable[..., Awaitable[None]]) -> Callable[..., Any]:

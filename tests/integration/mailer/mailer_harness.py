@@ -10,10 +10,10 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
@@ -32,6 +32,9 @@ from mailcontract import (
     encode_otp_mail,
 )
 from mailer.kafka_topics import partitions_of
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 # One keyring for every mailer these tests start and every record they publish.
 SEAL_SETTINGS = seal_settings()

@@ -12,7 +12,7 @@ import json
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from mailer_harness import (
@@ -28,6 +28,9 @@ from mailer_harness import (
 
 from devstack.ports import free_port
 from devstack.smtp_sink import MailSink
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 CREDENTIALS = ("mailer", "relay-password-for-the-test")

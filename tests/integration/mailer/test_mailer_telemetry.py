@@ -6,7 +6,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from mailer_harness import (
@@ -20,6 +20,9 @@ from mailer_harness import (
 
 from devstack.otlp_receiver import OtlpReceiver, ReceivedSpan
 from mailcontract import encode_otp_mail
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import subprocess
-from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +20,9 @@ from bench.smtp_servers import CountingSink
 from mailer.relay_health import RelayHealth
 from mailer.smtp_transport import SmtpPool, TransientSendError
 from relay_settings import smtp_settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
 
 pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]

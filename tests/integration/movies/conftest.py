@@ -4,14 +4,17 @@ per database backend, each on its own topic so the session stack's mailer never 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from movies_stack import MoviesStack, start_stack
 
-from devstack import KafkaBroker
-from devstack.postgres import PostgresServer
-from devstack.smtp_sink import MailSink
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from devstack import KafkaBroker
+    from devstack.postgres import PostgresServer
+    from devstack.smtp_sink import MailSink
 
 BACKENDS = ["sqlite", "postgresql"]
 

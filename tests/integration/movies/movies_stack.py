@@ -8,18 +8,14 @@ import secrets
 import subprocess
 import sys
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email.message import Message
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from received_mail import code_in, mails_to, wait_for_mails
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from devstack import KafkaBroker
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
@@ -28,6 +24,13 @@ from mailcontract import dead_letter_topic
 from movies.catalogue.seed import seed_catalogue
 from movies.platform.database import open_database
 from movies.schema_migrations import upgrade_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from email.message import Message
+    from pathlib import Path
+
+    from devstack import KafkaBroker
 
 
 @dataclass

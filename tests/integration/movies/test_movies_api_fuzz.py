@@ -8,14 +8,16 @@ rather than collected by schemathesis' pytest plugin.)
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
-from movies_stack import MoviesStack
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+if TYPE_CHECKING:
+    from movies_stack import MoviesStack
 
 pytestmark = pytest.mark.integration
 EXAMPLES_PER_OPERATION = {

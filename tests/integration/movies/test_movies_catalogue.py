@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 import pytest
-from movies_stack import MoviesStack
+
+if TYPE_CHECKING:
+    from movies_stack import MoviesStack
 
 pytestmark = pytest.mark.integration
 

@@ -6,12 +6,16 @@ The whole path is real: movies, the broker, the mailer and the SMTP sink.
 from __future__ import annotations
 
 import asyncio
-from email.message import Message
+from typing import TYPE_CHECKING
 
 import pytest
-from movies_stack import MoviesStack
 from received_mail import code_in, mails_to, wait_for_mails
 from running_stack import unique_address
+
+if TYPE_CHECKING:
+    from email.message import Message
+
+    from movies_stack import MoviesStack
 
 pytestmark = pytest.mark.integration
 

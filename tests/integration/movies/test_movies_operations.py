@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TYPE_CHECKING
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from movies_stack import MoviesStack, run_movies_command
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from devstack.postgres import PostgresServer
 from movies.catalogue.seed import seed_catalogue
 from movies.platform.database import open_database
 from movies.platform.orm import Base
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+
+    from devstack.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
 

@@ -9,16 +9,20 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
-from conftest import database_url
 from movies_stack import MoviesStack, start_stack
 from received_mail import code_in, wait_for_mails
 from running_stack import unique_address
 
+from conftest import database_url
 from devstack import KafkaBroker
-from devstack.smtp_sink import MailSink
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterator
+
+    from devstack.smtp_sink import MailSink
 
 pytestmark = pytest.mark.integration
 

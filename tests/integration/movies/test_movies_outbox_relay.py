@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 from opentelemetry import trace
@@ -24,13 +23,17 @@ from movies.auth.rate_limits import RateLimit, RateLimitedError
 from movies.auth.sign_in import CodeIssuer, SignInPolicy
 from movies.housekeeping import Housekeeping
 from movies.outbox import trace_context
-from movies.outbox.code_publisher import CodePublisher
 from movies.outbox.messages import MailRoute, enqueue_mail
 from movies.outbox.models import OutboxMessage
 from movies.outbox.relay import OutboxRelay
 from movies.platform.database import Database, open_database
 from movies.platform.settings import OutboxSettings
 from movies.schema_migrations import upgrade_schema
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from movies.outbox.code_publisher import CodePublisher
 
 pytestmark = pytest.mark.integration
 TOPIC = "mail.otp.test"

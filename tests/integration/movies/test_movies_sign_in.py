@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import re
+from typing import TYPE_CHECKING
 
 import pytest
-from movies_stack import MoviesStack
 from received_mail import code_in, settle_and_count
 from running_stack import unique_address
 
 from movies.auth.otp import code_matches
+
+if TYPE_CHECKING:
+    from movies_stack import MoviesStack
 
 pytestmark = pytest.mark.integration
 PROBLEM = "application/problem+json"

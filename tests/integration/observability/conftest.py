@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from observed_stack import ObservedStack, start_observed_stack
 
-from devstack import KafkaBroker
-from devstack.smtp_sink import MailSink
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from devstack import KafkaBroker
+    from devstack.smtp_sink import MailSink
 
 
 @pytest.fixture(scope="package")

@@ -6,14 +6,18 @@ import secrets
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from devstack import KafkaBroker
 from devstack.otlp_receiver import OtlpReceiver
 from devstack.ports import free_port
 from devstack.processes import ServiceProcess
 from devstack.seal_keys import seal_settings
-from devstack.smtp_sink import MailSink
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from devstack import KafkaBroker
+    from devstack.smtp_sink import MailSink
 
 OPENMETRICS = "application/openmetrics-text; version=1.0.0"
 

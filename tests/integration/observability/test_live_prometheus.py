@@ -7,22 +7,27 @@ import asyncio
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
-from observed_stack import ObservedStack
 
-from devstack import KafkaBroker
 from devstack.prometheus_server import PrometheusServer, ScrapeTarget
 from devstack.seal_keys import keyring_of
-from devstack.smtp_sink import MailSink
 from grafana.panel_queries import panel_queries
 from mailcontract import OtpMail, encode_otp_mail
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from observed_stack import ObservedStack
+
+    from devstack import KafkaBroker
+    from devstack.smtp_sink import MailSink
 
 pytestmark = pytest.mark.integration
 RULES = Path(__file__).resolve().parents[3] / "deploy" / "prometheus" / "alerts.yaml"

@@ -7,15 +7,18 @@ import json
 import re
 import time
 import uuid
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from observed_stack import ObservedStack
 from received_mail import code_in, wait_for_mails
 from running_stack import unique_address
 
-from devstack.otlp_receiver import ReceivedSpan
-from devstack.smtp_sink import MailSink
+if TYPE_CHECKING:
+    from observed_stack import ObservedStack
+
+    from devstack.otlp_receiver import ReceivedSpan
+    from devstack.smtp_sink import MailSink
 
 pytestmark = pytest.mark.integration
 MESSAGE_ID = re.compile(r"<([0-9a-f-]{36})@")

@@ -1,6 +1,6 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import pytest
 
@@ -10,7 +10,9 @@ from movies.auth.otp import hash_code
 from movies.auth.rate_limits import RateLimit
 from movies.auth.sign_in import CodeVerifier, SignInPolicy, Verification
 from movies.outbox.messages import MailRoute
-from movies.platform.database import Database
+
+if TYPE_CHECKING:
+    from movies.platform.database import Database
 
 SECRET = "s" * 32
 EMAIL = "someone@example.com"

@@ -7,12 +7,15 @@ These run on a real SQLite file through the real engine; nothing is faked.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
 
 from movies.platform.database import Database, open_database
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
