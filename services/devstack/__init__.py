@@ -2,6 +2,7 @@
 
 Tests, `make run` and the benchmarks all start their broker through
 :class:`devstack.kafka_broker.KafkaBroker`, so they exercise one harness.
+See docs/architecture.md for where this fits.
 """
 
 from devstack.errors import HarnessError

@@ -2,6 +2,7 @@
 
 Both services build one frozen settings object at start-up from these helpers, so a
 misconfigured deployment dies at boot naming the variable, not later mid-request.
+See docs/architecture.md for where this fits.
 """
 
 from envsettings.kafka_connection import KafkaConnection

@@ -3,6 +3,7 @@
 One place defines the topic, the headers, the v2 JSON schema with its sealed code and
 the keyring that seals it, the clear v1 and legacy bare ``{"email", "code"}`` forms of
 older producers, and the reasons a record is refused, so the two sides cannot drift apart.
+See docs/architecture.md for where this fits.
 """
 
 from mailcontract.addresses import InvalidAddressError, normalize_address

@@ -86,7 +86,7 @@ def _instrument_kafka_producer() -> None:
     """Trace the dead-letter producer's sends, but not the consumer's fetches.
 
     The instrumentation's per-record consumer span ends before the record is processed
-    (see DESIGN.md), so the mailer opens its own ``<topic> process`` span from the
+    (see docs/architecture.md), so the mailer opens its own ``<topic> process`` span from the
     record's headers instead. Left in, those spans were a third of everything exported
     and cost 0.3 ms of CPU per mail at 100% sampling, for no information the process
     span lacks.

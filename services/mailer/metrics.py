@@ -1,4 +1,4 @@
-"""The mailer's Prometheus metrics; names and labels as in DESIGN.md.
+"""The mailer's Prometheus metrics; names and labels as in docs/observability.md.
 
 Histograms get a ``trace_id`` exemplar when observed inside a sampled span, and
 ``mailer_delivery_latency_seconds`` has a bucket edge at 30 s, the OTP delivery SLO.

@@ -2,6 +2,7 @@
 
 Everything that leaves a process as telemetry passes through here, which is where
 secrets are kept out of it: codes and tokens are dropped, addresses are masked.
+See docs/architecture.md for where this fits.
 """
 
 from telemetry.logs import configure_logging

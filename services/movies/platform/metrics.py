@@ -1,4 +1,4 @@
-"""The movie service's own Prometheus metrics (names fixed by DESIGN.md).
+"""The movie service's own Prometheus metrics; names and labels as in docs/observability.md.
 
 Labels are small closed sets (purpose, result, topic); an address, a code or a token
 never becomes a label value.
