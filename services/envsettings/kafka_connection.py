@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 PROTOCOLS = frozenset({"plaintext", "ssl", "sasl_plaintext", "sasl_ssl"})
 MECHANISMS = frozenset({"plain", "scram-sha-256", "scram-sha-512"})
+_DURABILITY_OPTIONS = frozenset({"acks", "enable_idempotence"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,3 +91,20 @@ class KafkaConnection:
             options["sasl_plain_username"] = self.sasl_username
             options["sasl_plain_password"] = self.sasl_password
         return options
+
+    def producer_options(self, client_id: str, **overrides: Any) -> dict[str, Any]:  # noqa: ANN401 -- aiokafka's keyword arguments are loosely typed
+        """Keyword arguments of every producer: ``acks=all`` and idempotence, so nothing is lost.
+
+        ``overrides`` adds what one producer needs beyond that (a request timeout, a
+        larger request size); it cannot weaken the acknowledgement or the idempotence.
+        """
+        if _DURABILITY_OPTIONS & overrides.keys():
+            msg = "acks and enable_idempotence are fixed for every producer"
+            raise ValueError(msg)
+        return {
+            **self.client_options(),
+            "acks": "all",
+            "enable_idempotence": True,
+            "client_id": client_id,
+            **overrides,
+        }

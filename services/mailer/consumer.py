@@ -56,11 +56,7 @@ class MailConsumer:
             client_id="mailer",
         )
         self._producer = AIOKafkaProducer(
-            **settings.kafka.client_options(),
-            acks="all",
-            enable_idempotence=True,
-            client_id="mailer-dlq",
-            max_request_size=MAX_REQUEST_BYTES,
+            **settings.kafka.producer_options("mailer-dlq", max_request_size=MAX_REQUEST_BYTES)
         )
         retry = RetryPolicy(
             max_delay_seconds=settings.retry_max_seconds, max_attempts=settings.retry_max_attempts

@@ -66,9 +66,7 @@ async def replay_dead_letters(settings: MailerSettings, request: ReplayRequest) 
     reader = AIOKafkaConsumer(
         **settings.kafka.client_options(), group_id=None, enable_auto_commit=False
     )
-    writer = AIOKafkaProducer(
-        **settings.kafka.client_options(), acks="all", enable_idempotence=True
-    )
+    writer = AIOKafkaProducer(**settings.kafka.producer_options("mailer-dlq-replay"))
     await reader.start()
     await writer.start()
     try:

@@ -74,6 +74,21 @@ def test_kafka_plaintext_by_default() -> None:
     }
 
 
+def test_every_producer_waits_for_all_replicas_and_is_idempotent() -> None:
+    connection = KafkaConnection.from_env(environ={"KAFKA_BOOTSTRAP_SERVERS": "k:9092"})
+    options = connection.producer_options("movies", request_timeout_ms=5000)
+    assert options == {
+        "bootstrap_servers": "k:9092",
+        "security_protocol": "PLAINTEXT",
+        "acks": "all",
+        "enable_idempotence": True,
+        "client_id": "movies",
+        "request_timeout_ms": 5000,
+    }
+    with pytest.raises(ValueError, match="acks"):
+        connection.producer_options("mailer", acks=1)
+
+
 def test_kafka_sasl_ssl_options_and_password_hidden() -> None:
     environ = {
         "KAFKA_SECURITY_PROTOCOL": "sasl_ssl",

@@ -37,11 +37,7 @@ class CodePublisher:
         if self._producer is not None:
             return self._producer
         producer = AIOKafkaProducer(
-            **self._kafka.client_options(),
-            acks="all",
-            enable_idempotence=True,
-            request_timeout_ms=self._request_timeout_ms,
-            client_id=CLIENT_ID,
+            **self._kafka.producer_options(CLIENT_ID, request_timeout_ms=self._request_timeout_ms)
         )
         try:
             await asyncio.wait_for(producer.start(), self._request_timeout_ms / 1000)
