@@ -82,6 +82,12 @@ class _LineWriter:
 
     It carries the name stdlib's ``getLogger`` would have had, which ``add_logger_name``
     reads, and takes the handler's lock, as the handler does for stdlib records.
+
+    Why not structlog's ``WriteLoggerFactory``: its ``WriteLogger`` has no ``name`` (so
+    every line would lose its ``logger`` field), takes a lock of its own rather than the
+    handler's (a stdlib record from another thread, aiokafka's or the span exporter's,
+    could then interleave with ours), and binds its file when it is made, while loggers
+    cached on first use must follow the handler of the latest :func:`configure_logging`.
     """
 
     def __init__(self, name: str) -> None:
