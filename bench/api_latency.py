@@ -1,16 +1,21 @@
-"""B2, B3 and B4's movies half, from open-loop schedules against running services.
+"""B2 and B3, from open-loop schedules against running services.
 
-B2 is the latency and throughput of ``POST /auth/codes``; B3 the time from a code
-request to its mail's SMTP accept; B4 compares movies with tracing off and on.
+B2 is the latency and throughput of ``POST /auth/codes`` on SQLite, the embedded default
+of ``make run`` and the tests (B5, :mod:`bench.production_path`, measures the production
+path on PostgreSQL); B3 the time from a code request to its mail's SMTP accept.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from contextlib import AbstractContextManager, ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Final, Self
 
-from bench.figures import Figure, overhead, percentile, ratio
+from bench.figures import Figure, Target, percentile, ratio
+from bench.load_generator import Load, LoadResult
+from bench.mailer_runs import MailerBench
 from bench.movies_runs import ApiBench, ApiCase, Backend, MailArrivals
 
 if TYPE_CHECKING:
@@ -21,9 +26,16 @@ if TYPE_CHECKING:
     from bench.plan import Plan
 
 _MS: Final = 1000.0
+TARGETS: Final = (
+    Target(
+        "b2.sqlite.300.reelmail.p99",
+        "B2 SQLite (embedded default): p99 under 25 ms at 300/s",
+        25.0,
+        "at_most",
+    ),
+    Target("b3.pg.p99_ms_at_300", "B3 PG tracing on: p99 under 250 ms at 300/s", 250.0, "at_most"),
+)
 _SETTLE_SECONDS: Final = 10.0
-# A schedule kept up when at least this share of its requests was answered in time.
-_KEEPING_UP: Final = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,69 +66,22 @@ def measure_backend(bench: ApiBench, backend: Backend, plan: Plan, topic: str) -
     ours = _schedules(bench, ApiCase("reelmail", backend, telemetry=True), plan, topic)
     original = _schedules(bench, ApiCase("original", backend, telemetry=False), plan, topic)
     figures: list[Figure] = []
+    name = "SQLite (embedded default)" if backend == "sqlite" else backend
     for rate in plan.b2_rates:
-        mine = _figures(f"b2.{backend}.{rate}.reelmail", f"B2 {backend} {rate}/s ours", ours[rate])
+        mine = _figures(f"b2.{backend}.{rate}.reelmail", f"B2 {name} {rate}/s ours", ours[rate])
         theirs = _figures(
-            f"b2.{backend}.{rate}.original", f"B2 {backend} {rate}/s original", original[rate]
+            f"b2.{backend}.{rate}.original", f"B2 {name} {rate}/s original", original[rate]
         )
         figures += [*mine, *theirs]
         figures.append(
             ratio(
                 f"b2.{backend}.{rate}.p99_ratio",
-                f"B2 {backend} {rate}/s: original p99 / ours p99",
+                f"B2 {name} {rate}/s: original p99 / ours p99",
                 theirs[1],
                 mine[1],
             )
         )
     return figures
-
-
-def backend_not_run(backend: Backend, plan: Plan, reason: str) -> list[Figure]:
-    """Every B2 figure of a database that could not be measured, saying why."""
-    return [
-        Figure(
-            f"b2.{backend}.{rate}.{who}.{what}",
-            f"B2 {backend} {rate}/s {who} {what}",
-            unit,
-            not_run=reason,
-        )
-        for rate in plan.b2_rates
-        for who in ("reelmail", "original")
-        for what, unit in (("p50", "ms"), ("p99", "ms"), ("throughput", "req/s"))
-    ] + [
-        Figure(
-            f"b2.{backend}.{rate}.p99_ratio",
-            f"B2 {backend} {rate}/s p99 ratio",
-            "x",
-            not_run=reason,
-        )
-        for rate in plan.b2_rates
-    ]
-
-
-def measure_movies_tracing(
-    bench: ApiBench, plan: Plan, topic: str, traced: list[Figure]
-) -> list[Figure]:
-    """B4 for movies: p99 at one rate on SQLite with tracing off, against B2's traced run."""
-    rate = plan.b4_rate
-    case = ApiCase("reelmail", "sqlite", telemetry=False)
-    off = _figures(
-        f"b4.movies.{rate}.nootel",
-        f"B4 movies sqlite {rate}/s tracing off",
-        _schedules(bench, case, plan, topic, (rate,))[rate],
-    )
-    on = next(figure for figure in traced if figure.key == f"b2.sqlite.{rate}.reelmail.p99")
-    answered = next(
-        figure for figure in traced if figure.key == f"b2.sqlite.{rate}.reelmail.throughput"
-    )
-    key, label = "b4.movies.p99.overhead", f"B4 movies: p99 added by tracing at {rate}/s"
-    kept_up = min(answered.value or 0.0, off[2].value or 0.0)
-    if kept_up < _KEEPING_UP * plan.rate(rate):
-        # A p99 past saturation is queueing time: comparing two of them says nothing
-        # about what tracing costs (the first run reported such a ratio as a pass).
-        why = f"saturated: {kept_up:.0f} of {plan.rate(rate):.0f} req/s answered"
-        return [*off, Figure(key, label, "%", not_run=why)]
-    return [*off, overhead(key, label, on, off[1], rate=False)]
 
 
 def _schedules(
@@ -192,27 +157,27 @@ def measure_end_to_end(
 ) -> list[Figure]:
     """B3: from each request's due time to its mail's arrival at the sink, both traced.
 
-    Measured at the issue's rate and at a low one, which shows the pipeline's own
-    latency when movies is not saturated. A request that got no mail counts as
+    movies runs on PostgreSQL, the production path, with the load from many client
+    addresses as B5's. Measured at the issue's rate and at a low one, which shows the
+    pipeline's own latency when nothing queues. A request that got no mail counts as
     infinitely late.
     """
     rates = (plan.b3_rate, plan.b3_low_rate)
     found: dict[int, list[tuple[float, float, int]]] = {rate: [] for rate in rates}
     with ExitStack() as stack:
         mailer_ready = stack.enter_context(mailer.serving(topic, arrivals.port))
-        case = ApiCase("reelmail", "sqlite", telemetry=True)
+        case = ApiCase("reelmail", "postgresql", telemetry=True)
         url = stack.enter_context(bench.serving(case, topic))
         mailer_ready()
         for rate in sorted(rates):
             for run in range(plan.runs):
                 if run:
                     bench.settle(url)
-                result = bench.load(url, plan.rate(rate), plan.b3_seconds)
+                prefix = f"b3-{uuid.uuid4().hex[:10]}"
+                load = Load((url,), plan.b3_seconds, prefix, bench.request_timeout_s)
+                result = bench.run(replace(load, rate=plan.rate(rate), clients=plan.b5_clients))
                 found[rate].append(_end_to_end_run(arrivals, result))
-    keys = {plan.b3_rate: "b3", plan.b3_low_rate: "b3.low"}
-    return [
-        figure for rate in rates for figure in _end_to_end_figures(keys[rate], rate, found[rate])
-    ]
+    return [figure for rate in rates for figure in _end_to_end_figures(rate, found[rate])]
 
 
 def _end_to_end_run(arrivals: MailArrivals, result: LoadResult) -> tuple[float, float, int]:
@@ -222,13 +187,13 @@ def _end_to_end_run(arrivals: MailArrivals, result: LoadResult) -> tuple[float, 
     return percentile(latencies, 0.50) * _MS, percentile(latencies, 0.99) * _MS, missing
 
 
-def _end_to_end_figures(key: str, rate: int, runs: list[tuple[float, float, int]]) -> list[Figure]:
-    label = f"B3 request to SMTP accept at {rate}/s"
+def _end_to_end_figures(rate: int, runs: list[tuple[float, float, int]]) -> list[Figure]:
+    label = f"B3 PG request to SMTP accept at {rate}/s"
     missing = float(sum(run[2] for run in runs))
     return [
-        Figure(f"{key}.p50", f"{label} p50", "ms", tuple(run[0] for run in runs)),
+        Figure(f"b3.pg.p50_ms_at_{rate}", f"{label} p50", "ms", tuple(run[0] for run in runs)),
         Figure(
-            f"{key}.p99",
+            f"b3.pg.p99_ms_at_{rate}",
             f"{label} p99",
             "ms",
             tuple(run[1] for run in runs),

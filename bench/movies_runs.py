@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
-from bench.load_generator import LoadResult
+from bench.load_generator import Load, LoadResult
 from bench.prefill import SEAL_SETTINGS
 from devstack.errors import HarnessError
 from devstack.otlp_receiver import OtlpReceiver
@@ -34,32 +34,61 @@ from devstack.processes import ServiceProcess
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-Kind = Literal["reelmail", "original"]
-Backend = Literal["sqlite", "postgresql"]
+Kind = Literal["reelmail", "original", "bare"]
+Backend = Literal["sqlite", "postgresql", "none"]
 _REPO: Final = Path(__file__).resolve().parent.parent
 _TO_HEADER: Final = re.compile(rb"^To: ([^\r\n]+)", re.MULTILINE)
 _UNLIMITED: Final = "1000000000"
 _ACCEPTED: Final = 202
+_MODULES: Final[dict[Kind, str]] = {
+    "reelmail": "movies",
+    "original": "bench.original_api",
+    "bare": "bench.bare_api",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class ApiCase:
-    """Which service, on which database, with or without tracing."""
+    """Which service, on which database, with or without tracing, in how many processes.
+
+    ``sampling_ratio`` samples traces with ``parentbased_traceidratio`` at that ratio
+    (empty: every trace); ``durable`` puts the database on the PostgreSQL server that
+    runs with production durability (``fsync``, ``synchronous_commit``) instead of the
+    fast one.
+    """
 
     kind: Kind
     backend: Backend
     telemetry: bool
+    processes: int = 1
+    sampling_ratio: str = ""
+    durable: bool = False
 
     @property
     def name(self) -> str:
         """A short name for keys, databases and log files."""
         tracing = "otel" if self.telemetry else "nootel"
-        return f"{self.kind}_{self.backend}_{tracing}"
+        durable = "_durable" if self.durable else ""
+        return f"{self.kind}_{self.backend}{durable}_{tracing}_{self.processes}p"
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """The processes serving one case: their code-request URLs and process ids."""
+
+    urls: tuple[str, ...]
+    pids: tuple[int, ...]
 
 
 @dataclass
 class ApiBench:
-    """What B2 and B3 share: the broker, the span receiver, PostgreSQL when there is one."""
+    """What B2, B3 and B5 share: the broker, the span receiver, the PostgreSQL servers.
+
+    ``postgres`` runs with durability off, as the tests' server does; ``durable_postgres``
+    (when given) with PostgreSQL's production defaults. ``clients`` is how many client
+    addresses the load comes from (``X-Forwarded-For``, which movies trusts from
+    loopback); ``probes_sent`` counts the settling probes, which are requests too.
+    """
 
     bootstrap_servers: str
     receiver: OtlpReceiver
@@ -67,36 +96,58 @@ class ApiBench:
     postgres: PostgresServer | None
     migrate_first: bool = True
     request_timeout_s: float = 5.0
+    durable_postgres: PostgresServer | None = None
+    probes_sent: int = 0
 
     @contextlib.contextmanager
     def serving(self, case: ApiCase, topic: str) -> Iterator[str]:
         """Run the service for ``case`` on a fresh database; yield its code-request URL."""
-        port = free_port()
-        env = {**self._env(case, topic), "MOVIES_PORT": str(port)}
-        log_path = self.workdir / f"{case.name}-{uuid.uuid4().hex[:6]}.log"
+        with self.deployed(case, topic) as deployment:
+            yield deployment.urls[0]
+
+    @contextlib.contextmanager
+    def deployed(self, case: ApiCase, topic: str) -> Iterator[Deployment]:
+        """Run ``case.processes`` processes of the service on one fresh database."""
+        env = self._env(case, topic)
+        log_stem = self.workdir / f"{case.name}-{uuid.uuid4().hex[:6]}"
         if case.kind == "reelmail" and self.migrate_first:
-            _migrate(env, log_path)
+            _migrate(env, log_stem.with_suffix(".migrate.log"))
             env["DATABASE_MIGRATE_ON_START"] = "false"
-        module = "movies" if case.kind == "reelmail" else "bench.original_api"
-        process = ServiceProcess(module, env, log_path)
+        with contextlib.ExitStack() as stack:
+            served = [
+                self._start(case, env, stack, log_stem.with_suffix(f".{n}.log"))
+                for n in range(case.processes)
+            ]
+            for process, url in served:
+                process.wait_http_ok(url.replace("/auth/codes", "/healthz"), timeout=90)
+            yield Deployment(
+                tuple(url for _, url in served), tuple(process.pid or 0 for process, _ in served)
+            )
+
+    def _start(
+        self, case: ApiCase, env: dict[str, str], stack: contextlib.ExitStack, log_path: Path
+    ) -> tuple[ServiceProcess, str]:
+        port = free_port()
+        process = ServiceProcess(_MODULES[case.kind], {**env, "MOVIES_PORT": str(port)}, log_path)
         process.start()
-        try:
-            process.wait_http_ok(f"http://127.0.0.1:{port}/healthz", timeout=90)
-            yield f"http://127.0.0.1:{port}/auth/codes"
-        finally:
-            process.stop(timeout=30)
+        stack.callback(process.stop, timeout=30)
+        return process, f"http://127.0.0.1:{port}/auth/codes"
 
     def load(self, url: str, rate: float, seconds: float) -> LoadResult:
-        """One open-loop schedule, from a process of its own so it never shares a GIL."""
+        """One open-loop schedule against one URL, from one client address."""
         prefix = f"load-{uuid.uuid4().hex[:10]}"
-        command = [sys.executable, "-m", "bench.load_generator", url, str(rate), str(seconds)]
+        return self.run(Load((url,), seconds, prefix, self.request_timeout_s, rate=rate))
+
+    def run(self, load: Load) -> LoadResult:
+        """Run ``load`` from a process of its own, so the generator never shares a GIL."""
+        command = [sys.executable, "-m", "bench.load_generator", *load.argv()]
         result = subprocess.run(  # noqa: S603 -- our own module, fixed argv
-            [*command, prefix, str(self.request_timeout_s)],
+            command,
             capture_output=True,
             text=True,
             check=False,
             cwd=_REPO,
-            timeout=seconds + 120,
+            timeout=load.seconds + 120,
         )
         if result.returncode != 0:
             msg = f"the load generator failed:\n{result.stderr[-3000:]}"
@@ -111,6 +162,7 @@ class ApiBench:
         """
         started = time.monotonic()
         while time.monotonic() - started < within:
+            self.probes_sent += 1
             if _answers_promptly(url):
                 break
             time.sleep(0.5)
@@ -127,8 +179,9 @@ class ApiBench:
             "RATE_LIMIT_CODES_PER_CLIENT": _UNLIMITED,
             "RATE_LIMIT_CODES_PER_ADDRESS": _UNLIMITED,
             "LOG_LEVEL": "info",
+            "FORWARDED_ALLOW_IPS": "127.0.0.1",
             "OTEL_SERVICE_NAME": "movies",
-            "OTEL_TRACES_SAMPLER": "always_on",
+            **_sampler(case),
             **SEAL_SETTINGS,
         }
         return {**env, **_tracing_env(self.receiver, telemetry=case.telemetry)}
@@ -137,10 +190,23 @@ class ApiBench:
         name = f"{case.name}_{uuid.uuid4().hex[:8]}"
         if case.backend == "sqlite":
             return f"sqlite+aiosqlite:///{self.workdir / name}.db"
-        if self.postgres is None:
-            msg = "PostgreSQL is not available"
+        if case.backend == "none":
+            return ""
+        server = self.durable_postgres if case.durable else self.postgres
+        if server is None:
+            kind = "durable PostgreSQL" if case.durable else "PostgreSQL"
+            msg = f"{kind} is not available"
             raise HarnessError(msg)
-        return self.postgres.create_database(name)
+        return server.create_database(name)
+
+
+def _sampler(case: ApiCase) -> dict[str, str]:
+    if not case.sampling_ratio:
+        return {"OTEL_TRACES_SAMPLER": "always_on"}
+    return {
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": case.sampling_ratio,
+    }
 
 
 def _answers_promptly(url: str) -> bool:

@@ -21,18 +21,24 @@ class Plan:
     b2_rates: tuple[int, ...] = (100, 300, 1000)
     b2_seconds: float = 4.0
     warmup_seconds: float = 1.0
-    # B4 compares p99 with tracing off and on where neither run is saturated: past
-    # saturation p99 is queueing time (movies answers about 150-250 req/s here).
-    b4_rate: int = 100
-    b3_rate: int = 200
+    b3_rate: int = 300
     b3_low_rate: int = 50
     b3_seconds: float = 6.0
+    # B5: an open-loop ladder of rates (p50/p99 at the fixed ones, which always run), the
+    # highest rate with p99 under 25 ms refined by bisection, then a closed loop; load
+    # from many client addresses, as through a proxy.
+    b5_ladder: tuple[int, ...] = (100, 200, 300, 500, 700, 1000, 1400, 2000, 2800, 4000)
+    b5_fixed_rates: tuple[int, ...] = (300, 1000)
+    b5_bisections: int = 2
+    b5_step_seconds: float = 3.0
+    b5_closed_seconds: float = 5.0
+    b5_clients: int = 64
     rate_scale: float = 1.0
     # ``python -m movies migrate`` before serving, as the Helm hook does; the smoke run
     # lets movies migrate on start instead, which saves a second interpreter start-up.
     migrate_first: bool = True
 
-    def rate(self, nominal: int) -> float:
+    def rate(self, nominal: float) -> float:
         """Scale a nominal request rate to the one actually sent."""
         return nominal * self.rate_scale
 
@@ -45,9 +51,13 @@ SMOKE = Plan(
     b6_original_messages=6,
     b2_rates=(300,),
     b2_seconds=1.0,
-    b4_rate=300,  # B4 reuses B2's traced run at its rate
     warmup_seconds=0.0,
     b3_seconds=1.0,
+    b5_ladder=(300, 1000),
+    b5_bisections=1,
+    b5_step_seconds=1.0,
+    b5_closed_seconds=1.0,
+    b5_clients=4,
     rate_scale=0.05,
     migrate_first=False,
 )

@@ -1,8 +1,8 @@
 """One invocation of every benchmark, on one broker, in one temporary directory.
 
 Order: B1 and B4-mailer (broker and sinks only), B6 (the same through a 20 ms link),
-B2 on SQLite then PostgreSQL, B4-movies, B3 (movies, mailer and sink together), and
-last one profiled mailer run.
+B2 on SQLite (the embedded default), B5 and B4-movies (PostgreSQL, the production path),
+B3 (movies on PostgreSQL, mailer and sink together), and last one profiled mailer run.
 """
 
 from __future__ import annotations
@@ -18,17 +18,16 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from bench.api_latency import (
-    backend_not_run,
-    measure_backend,
-    measure_end_to_end,
-    measure_movies_tracing,
-)
+from bench.api_latency import TARGETS as B3_TARGETS
+from bench.api_latency import measure_backend, measure_end_to_end
+from bench.figures import Figure
 from bench.machine import git_facts, machine_facts
 from bench.mailer_runs import MailerBench, unset_inherited_tracing
 from bench.mailer_throughput import measure_mailers, profile_mailer
 from bench.movies_runs import ApiBench, MailArrivals
 from bench.prefill import PARTITIONS, fill_topic
+from bench.production_path import TARGETS as B5_TARGETS
+from bench.production_path import measure_production_path
 from bench.relay_latency import measure_relay_latency
 from bench.report import Report
 from bench.smtp_servers import SelfSignedCertificate
@@ -40,7 +39,7 @@ from devstack.postgres import PostgresServer
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from bench.figures import Figure
+    from bench.figures import Target
     from bench.plan import Plan
 
 log = structlog.get_logger(__name__)
@@ -49,6 +48,7 @@ B1_ORIGINAL_TOPIC = "bench.b1.original"
 B6_ORIGINAL_TOPIC = "bench.b6.original"
 B2_TOPIC = "bench.b2"
 B3_TOPIC = "bench.b3"
+B5_TOPIC = "bench.b5"
 
 
 @dataclass
@@ -60,6 +60,7 @@ class Environment:
     receiver: OtlpReceiver
     certificate: SelfSignedCertificate
     postgres: PostgresServer | None
+    durable_postgres: PostgresServer | None
     postgres_missing: str
 
     def mailer_bench(self, topic: str, count: int) -> MailerBench:
@@ -81,6 +82,7 @@ class Environment:
             self.workdir,
             self.postgres,
             migrate_first=plan.migrate_first,
+            durable_postgres=self.durable_postgres,
         )
 
 
@@ -95,7 +97,9 @@ def run_suite(plan: Plan, profile_path: Path) -> Report:
         with _phase(report, "b6"):
             report.figures += _relay_latency(env, plan)
         with _phase(report, "b2"):
-            report.figures += _movies(env, plan)
+            report.figures += _embedded(env, plan)
+        with _phase(report, "b5"):
+            report.figures += _production_path(env, plan)
         with _phase(report, "b3"):
             report.figures += _end_to_end(env, plan)
         with _phase(report, "profile"):
@@ -138,15 +142,16 @@ def environment() -> Iterator[Environment]:
         receiver = OtlpReceiver(keep=False)
         receiver.start()
         stack.callback(receiver.stop)
-        postgres, missing = _postgres(stack)
-        yield Environment(
-            workdir, broker, receiver, SelfSignedCertificate(workdir), postgres, missing
-        )
+        postgres, missing = _postgres(stack, fast=True)
+        durable, _ = _postgres(stack, fast=False) if postgres else (None, missing)
+        certificate = SelfSignedCertificate(workdir)
+        yield Environment(workdir, broker, receiver, certificate, postgres, durable, missing)
 
 
-def _postgres(stack: contextlib.ExitStack) -> tuple[PostgresServer | None, str]:
+def _postgres(stack: contextlib.ExitStack, *, fast: bool) -> tuple[PostgresServer | None, str]:
+    """Start a server with durability off (``fast``, as the tests run it) or production's."""
     try:
-        server = PostgresServer()
+        server = PostgresServer(fast=fast)
         stack.callback(server.cleanup)
         server.start()
     except HarnessError as exc:
@@ -182,18 +187,27 @@ async def _fill(broker: KafkaBroker, backlogs: dict[str, int]) -> None:
         await fill_topic(broker, topic, count)
 
 
-def _movies(env: Environment, plan: Plan) -> list[Figure]:
+def _embedded(env: Environment, plan: Plan) -> list[Figure]:
+    """B2 on SQLite, the embedded default of ``make run`` and the tests."""
     asyncio.run(_fill(env.broker, {B2_TOPIC: 0}))
-    bench = env.api_bench(plan)
-    sqlite = measure_backend(bench, "sqlite", plan, B2_TOPIC)
+    return measure_backend(env.api_bench(plan), "sqlite", plan, B2_TOPIC)
+
+
+def _production_path(env: Environment, plan: Plan) -> list[Figure]:
+    """B5 and B4's movies half, on PostgreSQL."""
     if env.postgres is None:
-        postgresql = backend_not_run("postgresql", plan, env.postgres_missing)
-    else:
-        postgresql = measure_backend(bench, "postgresql", plan, B2_TOPIC)
-    return [*sqlite, *postgresql, *measure_movies_tracing(bench, plan, B2_TOPIC, sqlite)]
+        return _not_run(B5_TARGETS, env.postgres_missing)
+    asyncio.run(_fill(env.broker, {B5_TOPIC: 0}))
+    return measure_production_path(env.api_bench(plan), plan, B5_TOPIC)
+
+
+def _not_run(targets: tuple[Target, ...], reason: str) -> list[Figure]:
+    return [Figure(target.figure_key, target.description, "", not_run=reason) for target in targets]
 
 
 def _end_to_end(env: Environment, plan: Plan) -> list[Figure]:
+    if env.postgres is None:
+        return _not_run(B3_TARGETS, env.postgres_missing)
     env.broker.create_topics({B3_TOPIC: PARTITIONS, f"{B3_TOPIC}.dlq": 1})
     arrivals = MailArrivals(env.workdir / "b3-mail")
     arrivals.start(env.workdir / "b3-sink.log")

@@ -116,6 +116,11 @@ class PostgresServer:
         pid = self._postmaster_pid()
         return pid is not None and _alive(pid)
 
+    @property
+    def pid(self) -> int | None:
+        """The postmaster's process id (its backends are its children), or None if stopped."""
+        return self._postmaster_pid() if self.is_running() else None
+
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
         if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
