@@ -27,7 +27,8 @@ $(HELM):
 
 helm: $(HELM) ## build helm from source at the pinned version into .tools/ (cached)
 
-helm-check: sync $(HELM) ## lint + render the Helm chart for every values scenario, then its tests
+# The two-release alert test runs the chart's rules in promtool, so it is a prerequisite.
+helm-check: sync $(HELM) promtool ## lint + render the Helm chart for every values scenario, then its tests
 	@for values in "" $(CHART_SCENARIOS); do \
 	  echo "helm lint --strict && helm template: $${values:-default values}"; \
 	  args="$${values:+--values $$values}"; args="$${args:-$(OFFLINE_DEFAULTS)}"; \
