@@ -127,13 +127,18 @@ def no_message_for_too_long(d: RuleDialect) -> AlertRule:
     """Warn when no code reaches the topic for long: whatever stops sign-ins upstream.
 
     Read from the broker (kafka-exporter's partition offsets), so it also fires when
-    movies is gone or cannot publish; quiet installations raise the threshold.
+    movies is gone or cannot publish; quiet installations raise the threshold. The
+    topic must have been reported a whole window ago: ``changes`` over the few samples
+    of a freshly started exporter (or Prometheus) is 0 too, and is no silent hour.
     """
     minutes = d.threshold(t.NO_MESSAGE_PRODUCED_MINUTES)
     offsets = f"kafka_topic_partition_current_offset{{{select.topic(d)}}}"
     return AlertRule(
         alert="OtpTopicNoMessageForTooLong",
-        expr=f"max by (topic) (changes({offsets}[{minutes}m])) == 0",
+        expr=(
+            f"max by (topic) (changes({offsets}[{minutes}m])) == 0\n"
+            f"and on (topic)\nmax by (topic) ({offsets} offset {minutes}m)"
+        ),
         severity="warning",
         service="movies",
         summary=f"No one-time code reached {d.template('$labels.topic')} for {minutes} minutes",
