@@ -101,15 +101,15 @@ def mailer_down(d: RuleDialect) -> AlertRule:
     The ``up`` selector carries the installation's namespace, so another installation's
     mailer being up does not hide this one being gone.
     """
-    group = select.consumer_group(d)
+    lag = f"kafka_consumergroup_lag{{{select.consumer_group(d)}}}"
     minimum = d.threshold(t.INSTANCES_UP_MINIMUM)
     return AlertRule(
         alert="MailerDown",
         expr=(
             "(\n"
-            f"  sum(kafka_consumergroup_lag{{{group}}}) > 0\n"
+            f"  sum({lag}) > 0\n"
             "or\n"
-            f"  absent(kafka_consumergroup_lag{{{group}}})\n"
+            f"  {select.absent_as_one(lag)}\n"
             ")\n"
             f"unless on () count(up{{{select.mailer(d)}}} == 1) >= {minimum}"
         ),

@@ -88,7 +88,7 @@ def movies_down(d: RuleDialect) -> AlertRule:
     return AlertRule(
         alert="MoviesDown",
         expr=(
-            f"(\n  count({up} == 0)\nor\n  absent({up})\n)\n"
+            f"(\n  count({up} == 0)\nor\n  {select.absent_as_one(up)}\n)\n"
             f"unless on () count({up} == 1) >= {minimum}"
         ),
         for_="2m",

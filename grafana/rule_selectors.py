@@ -56,3 +56,13 @@ def recorded(d: RuleDialect) -> str:
     """
     namespace = d.setting(NAMESPACE)
     return f'{{namespace="{namespace}"}}' if namespace else ""
+
+
+def absent_as_one(series: str) -> str:
+    """PromQL that is 1, with no labels, when ``series`` has no samples; else empty.
+
+    ``absent`` alone labels its 1 with the selector's equality matchers, so an alert
+    that takes either ``count(...)`` or ``absent(...)`` would change its label set (and
+    restart its ``for``) as it moves from "targets down" to "no target at all".
+    """
+    return f"sum(absent({series}))"
