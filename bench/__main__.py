@@ -1,9 +1,11 @@
-"""``python -m bench [--smoke | --profile] [--output PATH]``: run, print the table, write JSON.
+"""``python -m bench [--smoke | --profile | --only b4] [--output PATH]``: run, print, write JSON.
 
 The full run (``make bench``) takes about fifteen minutes and writes
 ``bench/results/latest.json`` and ``bench/results/mailer-profile.txt``; ``--smoke`` runs
 every path with tiny counts in about a minute and writes to a temporary file;
-``--profile`` only drains 2,000 mails under cProfile and rewrites the profile summary.
+``--profile`` only drains 2,000 mails under cProfile and rewrites the profile summary;
+``--only b4`` runs only the tracing-cost figures (both halves of B4, a few minutes) and
+writes ``bench/results/b4.json``.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from bench.plan import FULL, SMOKE
 from bench.report import render_table, write_json
-from bench.suite import run_profile, run_suite
+from bench.suite import run_profile, run_suite, run_tracing_cost
 from telemetry import configure_logging
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -26,11 +28,17 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="bench", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="tiny counts: exercise every path")
     parser.add_argument("--profile", action="store_true", help="only the profiled mailer run")
+    parser.add_argument("--only", choices=("b4",), help="run only these figures")
     parser.add_argument("--output", type=Path, help="where to write the JSON results")
     args = parser.parse_args(argv)
     configure_logging("bench", level="warning", fmt="console", stream=sys.stderr)
     if args.profile:
         _profile_only()
+        return
+    if args.only == "b4":
+        report = run_tracing_cost(SMOKE if args.smoke else FULL)
+        write_json(report, args.output or RESULTS / "b4.json")
+        sys.stdout.write(render_table(report) + "\n")
         return
     output = args.output or _default_output(smoke=args.smoke)
     with tempfile.TemporaryDirectory(prefix="reelmail-bench-profile-") as scratch:

@@ -18,12 +18,13 @@ if TYPE_CHECKING:
     from bench.plan import Plan
 
 TRACED_PLAIN: Final = MailerCase("reelmail", "plain", telemetry=True)
+UNTRACED_PLAIN: Final = MailerCase("reelmail", "plain", telemetry=False)
 CASES: Final = (
     TRACED_PLAIN,
     MailerCase("reelmail", "tls", telemetry=True),
     MailerCase("original", "plain", telemetry=False),
     MailerCase("original", "tls", telemetry=False),
-    MailerCase("reelmail", "plain", telemetry=False),
+    UNTRACED_PLAIN,
 )
 
 TARGETS: Final = (
@@ -54,6 +55,17 @@ def measure_mailers(ours: MailerBench, original: MailerBench, plan: Plan) -> lis
     return [*rates.values(), *_ratios(rates), *_telemetry_overhead(runs, rates)]
 
 
+def measure_mailer_tracing_cost(ours: MailerBench, plan: Plan) -> list[Figure]:
+    """Only B4's mailer half (``python -m bench --only b4``): plain SMTP, tracing on and off."""
+    cases = (TRACED_PLAIN, UNTRACED_PLAIN)
+    runs: dict[MailerCase, list[MailerRun]] = defaultdict(list)
+    for _ in range(plan.runs):
+        for case in cases:
+            runs[case].append(ours.run(case))
+    rates = {case: _rate_figure(case, runs[case]) for case in cases}
+    return [*rates.values(), *_telemetry_overhead(runs, rates)]
+
+
 def _rate_figure(case: MailerCase, runs: list[MailerRun]) -> Figure:
     tracing = "tracing on" if case.telemetry else "tracing off"
     return rate_figure(
@@ -80,7 +92,7 @@ def _telemetry_overhead(
     runs: dict[MailerCase, list[MailerRun]], rates: dict[MailerCase, Figure]
 ) -> list[Figure]:
     """Price tracing at 100%: the CPU it adds per mail (issue 17), the throughput it costs."""
-    on, off = TRACED_PLAIN, MailerCase("reelmail", "plain", telemetry=False)
+    on, off = TRACED_PLAIN, UNTRACED_PLAIN
     cpu = {case: _cpu_figure(case, runs[case]) for case in (on, off)}
     return [
         *cpu.values(),

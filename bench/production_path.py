@@ -251,16 +251,39 @@ class B5Runner:
 
 def measure_production_path(bench: ApiBench, plan: Plan, topic: str) -> list[Figure]:
     """Every B5 figure and ratio, and B4's movies half, from ``plan.runs`` interleaved runs."""
-    cases = b5_cases(chart_sampling_ratio())
+    runs, figures = _measure_cases(bench, plan, topic, b5_cases(chart_sampling_ratio()))
+    return [*figures, *_ratios(runs), *_tracing_cost(runs)]
+
+
+# The cases B4's movies half compares, without B5's search for the highest rate.
+B4_CASE_KEYS: Final = frozenset({"pg.on", "pg.off", "pg.chart_ratio", "bare.on", "bare.off"})
+
+
+def measure_tracing_cost(bench: ApiBench, plan: Plan, topic: str) -> list[Figure]:
+    """Only B4's movies half (``python -m bench --only b4``): five B5 cases, no ladder."""
+    cases = [
+        replace(case, ladder=False)
+        for case in b5_cases(chart_sampling_ratio())
+        if case.key in B4_CASE_KEYS
+    ]
+    runs, figures = _measure_cases(bench, plan, topic, cases)
+    return [*figures, *_tracing_cost(runs)]
+
+
+def _measure_cases(
+    bench: ApiBench, plan: Plan, topic: str, cases: Iterable[B5Case]
+) -> tuple[dict[str, list[CaseRun]], list[Figure]]:
+    """Every case once, ``plan.runs`` times over (load from elsewhere lands on them all)."""
     # Replicas migrate on start, as without the Helm hook: the migration's advisory lock
     # lets one run it while the other waits, and the harness saves an interpreter start.
     runner = B5Runner(replace(bench, migrate_first=False), plan, topic)
+    cases = tuple(cases)
     runs: dict[str, list[CaseRun]] = {case.key: [] for case in cases}
     for _ in range(plan.runs):
         for case in cases:
             runs[case.key].append(runner.run(case))
     figures = [figure for case in cases for figure in _case_figures(case, runs[case.key], plan)]
-    return [*figures, *_ratios(runs), *_tracing_cost(runs)]
+    return runs, figures
 
 
 def _case_figures(case: B5Case, runs: list[CaseRun], plan: Plan) -> list[Figure]:

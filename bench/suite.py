@@ -23,11 +23,11 @@ from bench.api_latency import measure_backend, measure_end_to_end
 from bench.figures import Figure
 from bench.machine import git_facts, machine_facts
 from bench.mailer_runs import MailerBench, unset_inherited_tracing
-from bench.mailer_throughput import measure_mailers, profile_mailer
+from bench.mailer_throughput import measure_mailer_tracing_cost, measure_mailers, profile_mailer
 from bench.movies_runs import ApiBench, MailArrivals
 from bench.prefill import PARTITIONS, fill_topic
 from bench.production_path import TARGETS as B5_TARGETS
-from bench.production_path import measure_production_path
+from bench.production_path import measure_production_path, measure_tracing_cost
 from bench.relay_latency import measure_relay_latency
 from bench.report import Report
 from bench.smtp_servers import SelfSignedCertificate
@@ -105,6 +105,24 @@ def run_suite(plan: Plan, profile_path: Path) -> Report:
         with _phase(report, "profile"):
             profiled = env.mailer_bench(B1_ORIGINAL_TOPIC, plan.b1_baseline_messages)
             report.profile = profile_mailer(profiled, profile_path)
+    report.duration_s = time.monotonic() - started
+    return report
+
+
+def run_tracing_cost(plan: Plan) -> Report:
+    """Only B4, both halves (``python -m bench --only b4``): what tracing costs a request."""
+    unset_inherited_tracing()
+    report = Report(plan, machine_facts(), git_facts(), datetime.now(UTC).isoformat())
+    started = time.monotonic()
+    with _phase(report, "environment"), environment() as env:
+        with _phase(report, "b4.mailer"):
+            asyncio.run(_fill(env.broker, {B1_TOPIC: plan.b1_messages}))
+            ours = env.mailer_bench(B1_TOPIC, plan.b1_messages)
+            report.figures += measure_mailer_tracing_cost(ours, plan)
+        with _phase(report, "b4.movies"):
+            if env.postgres is not None:
+                asyncio.run(_fill(env.broker, {B5_TOPIC: 0}))
+                report.figures += measure_tracing_cost(env.api_bench(plan), plan, B5_TOPIC)
     report.duration_s = time.monotonic() - started
     return report
 
