@@ -26,7 +26,6 @@ from mailer.event_waits import wait_event
 from mailer.helper_tasks import HelperTasks
 from mailer.mail_templates import MailRenderer
 from mailer.partition_work import PartitionWork
-from mailer.rate_limit import SendRateLimiter
 from mailer.readiness import Readiness
 from mailer.relay_health import RelayHealth
 from mailer.sent_messages import SentMessages
@@ -75,7 +74,6 @@ class MailConsumer:
             smtp=self.smtp,
             dead_letters=DeadLetterPublisher(self._producer, settings.dead_letter_topic),
             sent=SentMessages(settings.dedup_ttl_seconds),
-            rate_limit=SendRateLimiter(settings.rate_limit_per_second),
             retry=retry,
             group_id=settings.group_id,
             keyring=settings.keyring,

@@ -29,7 +29,6 @@ from mailer import metrics
 from mailer.dead_letters import DeadLetterPublisher
 from mailer.event_waits import wait_event
 from mailer.mail_templates import MailRenderer
-from mailer.rate_limit import SendRateLimiter
 from mailer.sent_messages import SentMessages
 from mailer.smtp_transport import (
     PermanentSendError,
@@ -87,7 +86,6 @@ class DeliveryTools:
     smtp: SmtpPool
     dead_letters: DeadLetterPublisher
     sent: SentMessages
-    rate_limit: SendRateLimiter
     retry: RetryPolicy
     group_id: str
     keyring: Keyring
@@ -219,7 +217,6 @@ class Delivery:
         return None
 
     async def _send_once(self, mail: OtpMail, message: bytes, turn: Turn) -> None:
-        await self._tools.rate_limit.acquire()
         smtp = self._tools.smtp.settings
         # Ended on exit but never made current: nothing inside reads it, and the
         # context switch cost as much as the span. Failures set their own status.

@@ -57,7 +57,6 @@ class MailerSettings:
     drain_seconds: float
     rebalance_drain_seconds: float
     dedup_ttl_seconds: float
-    rate_limit_per_second: float
     lag_interval_seconds: float
     http_host: str
     http_port: int
@@ -84,7 +83,6 @@ class MailerSettings:
             drain_seconds=read_float("MAILER_DRAIN_SECONDS", 25.0, minimum=0.0),
             rebalance_drain_seconds=read_float("MAILER_REBALANCE_DRAIN_SECONDS", 5.0),
             dedup_ttl_seconds=read_float("MAILER_DEDUP_TTL_SECONDS", 3600.0),
-            rate_limit_per_second=read_float("MAILER_RATE_LIMIT_PER_SECOND", 0.0),
             lag_interval_seconds=read_float("MAILER_LAG_INTERVAL_SECONDS", 5.0, minimum=0.1),
             http_host=read_str("MAILER_HOST", "127.0.0.1"),
             http_port=read_int("MAILER_PORT", 8001, minimum=0),

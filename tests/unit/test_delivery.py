@@ -19,7 +19,6 @@ from devstack.seal_keys import keyring_of, seal_settings
 from mailcontract import OtpMail, encode_otp_mail
 from mailer.delivery import Delivery, DeliveryTools, Outcome, RetryPolicy
 from mailer.mail_templates import MailRenderer
-from mailer.rate_limit import SendRateLimiter
 from mailer.relay_health import ConnectionFailure, Turn
 from mailer.sent_messages import SentMessages
 from mailer.settings import SmtpSettings
@@ -111,7 +110,6 @@ def _setup(relay: ScriptedRelay, max_attempts: int = 3) -> Setup:
         smtp=relay,  # type: ignore[arg-type]
         dead_letters=dead,  # type: ignore[arg-type]
         sent=sent,
-        rate_limit=SendRateLimiter(0),
         retry=RetryPolicy(0.001, 0.002, max_attempts),
         group_id="mailer",
         keyring=KEYRING,
