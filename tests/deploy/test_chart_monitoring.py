@@ -8,7 +8,16 @@ import re
 
 import pytest
 import yaml
-from chart_rendering import CHART_DIR, NAMESPACE, RELEASE, SCENARIOS, of_kind, pod_spec, render
+from chart_rendering import (
+    CHART_DIR,
+    NAMESPACE,
+    RELEASE,
+    SCENARIOS,
+    helm,
+    of_kind,
+    pod_spec,
+    render,
+)
 from contributed_files import (
     CHART_RULES,
     CHART_THRESHOLDS,
@@ -169,6 +178,31 @@ def test_dashboards_follow_the_release_thresholds_settings_and_runbooks():
     urls += [link["url"] for p in mailer["panels"] for link in p.get("links", [])]
     assert "https://wiki.example.test/rb/" in urls
     assert not [u for u in urls if "github.com/reelmail" in u]
+
+
+def test_a_uid_suffix_gives_a_second_release_its_own_dashboards_linked_to_each_other():
+    require(GRAFANA_DASHBOARDS, pattern="*.json")
+    default = _dashboards()
+    suffixed = _dashboards("--set", "dashboards.uidSuffix=prod")
+    assert set(suffixed) == {name.replace(".json", "-prod.json") for name in default}
+    uids = {board["uid"] for board in suffixed.values()}
+    assert uids == {f"{board['uid']}-prod" for board in default.values()}
+    assert not uids & {board["uid"] for board in default.values()}
+    for name, board in suffixed.items():
+        assert board["title"].endswith(" (prod)")
+        assert len(board["uid"]) <= 40
+        targets = {link["url"].split("?")[0] for link in board["links"] if "/d/" in link["url"]}
+        assert targets == {f"/d/{uid}" for uid in uids - {board["uid"]}}, name
+
+
+@pytest.mark.parametrize("suffix", ["Prod", "-prod", "a" * 21, "prod/x"])
+def test_a_uid_suffix_that_would_break_a_grafana_uid_is_refused(suffix: str):
+    flags = ("--set", "auth.existingSecret=a", "--set", "dashboards.enabled=true")
+    result = helm(
+        "template", RELEASE, str(CHART_DIR), *flags, "--set", f"dashboards.uidSuffix={suffix}"
+    )
+    assert result.returncode != 0
+    assert "uidSuffix" in result.stderr
 
 
 def test_dashboard_config_maps_honour_label_and_namespace():
