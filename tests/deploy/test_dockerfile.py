@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
+import subprocess
 import tomllib
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,3 +149,22 @@ def test_dockerignore_lets_in_exactly_what_the_build_copies(stages):
                 f"{source} is copied but .dockerignore excludes it"
             )
             assert (REPO_ROOT / source).exists()
+
+
+RUNTIME_PACKAGES = {"envsettings", "mailcontract", "mailer", "movies", "telemetry"}
+
+
+def test_the_wheel_the_image_installs_holds_only_the_runtime_packages(tmp_path):
+    # The image installs the project as this wheel; devstack, bench and drills import
+    # development-only libraries (aiosmtpd, yaml) and stay out of it.
+    uv = os.environ.get("UV") or shutil.which("uv")
+    if uv is None:
+        pytest.skip("uv is not on PATH; run through make (uv run sets UV)")
+    subprocess.run(
+        [uv, "build", "--wheel", "--quiet", "--out-dir", str(tmp_path), str(REPO_ROOT)],
+        check=True,
+    )
+    (wheel,) = tmp_path.glob("reelmail-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        tops = {name.split("/")[0] for name in archive.namelist()}
+    assert {top for top in tops if not top.endswith(".dist-info")} == RUNTIME_PACKAGES
