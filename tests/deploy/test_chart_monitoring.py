@@ -17,6 +17,7 @@ from chart_rendering import (
     of_kind,
     pod_spec,
     render,
+    template_args,
 )
 from contributed_files import (
     CHART_RULES,
@@ -278,16 +279,30 @@ def test_the_optional_grafana_datasource_sends_exemplars_to_the_tracing_datasour
         for cm in of_kind(manifests, "ConfigMap")
         if "grafana_datasource" in cm["metadata"]["labels"]
     ]
-    (datasource,) = yaml.safe_load(config_map["data"]["reelmail-datasource.yaml"])["datasources"]
+    (datasource,) = yaml.safe_load(config_map["data"]["reelmail-prometheus.yaml"])["datasources"]
     assert datasource["type"] == "prometheus"
     assert datasource["url"] == "http://prometheus-operated.monitoring:9090"
     (destination,) = datasource["jsonData"]["exemplarTraceIdDestinations"]
     assert destination == {"name": "trace_id", "datasourceUid": "tempo"}
 
 
-def test_the_grafana_datasource_needs_a_url_and_a_tracing_datasource():
-    from chart_rendering import helm, template_args  # noqa: PLC0415 -- only this case renders raw
+def test_two_releases_datasources_land_in_files_of_their_own():
+    keys = set()
+    for uid in ("reelmail-staging", "reelmail-prod"):
+        manifests = render("everything", "--set", f"grafanaDatasource.uid={uid}")
+        (config_map,) = [
+            cm
+            for cm in of_kind(manifests, "ConfigMap")
+            if "grafana_datasource" in cm["metadata"]["labels"]
+        ]
+        (key,) = config_map["data"]
+        (datasource,) = yaml.safe_load(config_map["data"][key])["datasources"]
+        assert datasource["uid"] == uid
+        keys.add(key)
+    assert keys == {"reelmail-staging.yaml", "reelmail-prod.yaml"}
 
+
+def test_the_grafana_datasource_needs_a_url_and_a_tracing_datasource():
     result = helm(*template_args("default", "1.37.0", "--set", "grafanaDatasource.enabled=true"))
     assert result.returncode != 0
     assert "grafanaDatasource.prometheusUrl" in result.stderr
