@@ -36,6 +36,19 @@ def wait_for_mails(
     raise AssertionError(msg)
 
 
+def wait_for_any(sink: MailSink, addresses: list[str], timeout: float = 30.0) -> int:
+    """Block until at least one of ``addresses`` has a mail; how many of them have one."""
+    deadline = time.monotonic() + timeout
+    wanted = {address.lower() for address in addresses}
+    while time.monotonic() < deadline:
+        reached = {r for d in sink.deliveries() for r in d.recipients if r in wanted}
+        if reached:
+            return len(reached)
+        time.sleep(0.05)
+    msg = f"none of {len(addresses)} addresses got a mail within {timeout}s"
+    raise AssertionError(msg)
+
+
 def settle_and_count(sink: MailSink, address: str, seconds: float = 2.0) -> int:
     """Wait a little longer, so a duplicate sent late would be seen, then count."""
     time.sleep(seconds)
