@@ -5,7 +5,11 @@ SQLite runs on stock aiosqlite with the transaction pattern SQLAlchemy documents
 (the driver's own BEGIN off, SQLAlchemy's on): writers begin with ``BEGIN IMMEDIATE``,
 so a read-then-write never fails on the lock upgrade, and wait in SQLite's busy handler
 on aiosqlite's thread, never on the event loop. PostgreSQL gets bounded connect and
-command timeouts so an outage turns into a quick 503 instead of a hung request.
+command timeouts so an outage turns into a quick 503 instead of a hung request. A driver
+that cannot reach the server at all raises a bare ``OSError`` or ``TimeoutError`` from its
+connect, which SQLAlchemy does not wrap; the engine raises those as
+:class:`DatabaseUnreachableError`, so the HTTP layer can tell a database outage from any
+other socket error.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -32,6 +36,11 @@ if TYPE_CHECKING:
 
     from sqlalchemy.engine.interfaces import DBAPIConnection
     from sqlalchemy.pool import ConnectionPoolEntry
+
+
+class DatabaseUnreachableError(SQLAlchemyError):
+    """The database driver could not connect: the server refused, was not there, or timed out."""
+
 
 _BEGIN_OPTION: Final = "reelmail_sqlite_begin"
 _SQLITE_BUSY_TIMEOUT_S: Final = 5.0
@@ -74,7 +83,7 @@ class Database:
         try:
             async with asyncio.timeout(timeout), self.engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
-        except (SQLAlchemyError, OSError, TimeoutError):
+        except (SQLAlchemyError, TimeoutError):
             return False
         return True
 
@@ -107,7 +116,20 @@ def _create_server_engine(database_url: str, timeout_seconds: float) -> AsyncEng
             "command_timeout": timeout_seconds * 6,
         }
         options["pool_timeout"] = timeout_seconds
-    return create_async_engine(database_url, **options)
+    engine = create_async_engine(database_url, **options)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
+    return engine
+
+
+def _connect_or_unreachable(
+    dialect: Dialect, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
+) -> DBAPIConnection:
+    """Connect as the dialect would, naming a failed connect for what it is."""
+    try:
+        return dialect.connect(*cargs, **cparams)
+    except (OSError, TimeoutError) as exc:
+        msg = f"cannot connect to the database: {type(exc).__name__}"
+        raise DatabaseUnreachableError(msg) from exc
 
 
 def _create_sqlite_engine(database_url: str) -> AsyncEngine:

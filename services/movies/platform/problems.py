@@ -19,6 +19,8 @@ from litestar.openapi.spec import Example
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
+from movies.platform.database import DatabaseUnreachableError
+
 if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
 
@@ -166,14 +168,18 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 
 
 def exception_handlers() -> ExceptionHandlersMap:
-    """Handlers that turn every failure, expected or not, into a problem document."""
+    """Handlers that turn every failure, expected or not, into a problem document.
+
+    Only the database's own errors become "database unavailable": SQLAlchemy's wrapped
+    driver errors, its pool timeout, and a connect the driver could not make. Any other
+    ``OSError`` or ``TimeoutError`` is a fault of ours and answers 500.
+    """
     return {
         ValidationException: _on_validation_error,
         HTTPException: _on_http_exception,
         DBAPIError: _on_database_unavailable,
         PoolTimeoutError: _on_database_unavailable,
-        OSError: _on_database_unavailable,
-        TimeoutError: _on_database_unavailable,
+        DatabaseUnreachableError: _on_database_unavailable,
         Exception: _on_unexpected,
     }
 

@@ -2,10 +2,11 @@ from typing import Annotated
 
 import msgspec
 from litestar import Litestar, get, post
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.testing import TestClient
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from movies.platform.database import DatabaseUnreachableError
 from movies.platform.problems import ProblemError, exception_handlers
 
 
@@ -36,6 +37,18 @@ def db_bug() -> None:
     raise IntegrityError(statement, {}, ValueError())
 
 
+RAISED = {
+    "db-unreachable": DatabaseUnreachableError("cannot connect to the database"),
+    "socket-error": ConnectionResetError(),
+    "timeout": TimeoutError(),
+}
+
+
+@get("/raise/{kind:str}", sync_to_thread=False)
+def raise_kind(kind: FromPath[str]) -> None:
+    raise RAISED[kind]
+
+
 @get("/limited", sync_to_thread=False)
 def limited() -> None:
     raise ProblemError(429, "rate-limited", "slow down", headers={"Retry-After": "7"})
@@ -43,7 +56,7 @@ def limited() -> None:
 
 def _client() -> TestClient[Litestar]:
     app = Litestar(
-        [echo, boom, db_down, db_bug, limited],
+        [echo, boom, db_down, db_bug, raise_kind, limited],
         exception_handlers=exception_handlers(),
         logging_config=None,
     )
@@ -80,6 +93,18 @@ def test_a_database_outage_is_503_with_retry_after_but_a_bug_is_500() -> None:
     assert down.headers["retry-after"] == "5"
     assert down.json()["type"] == "urn:reelmail:problem:database-unavailable"
     assert bug.status_code == 500
+
+
+def test_only_the_database_driver_errors_mean_the_database_is_unavailable() -> None:
+    with _client() as client:
+        unreachable = client.get("/raise/db-unreachable")
+        socket = client.get("/raise/socket-error")
+        timed_out = client.get("/raise/timeout")
+    assert unreachable.status_code == 503
+    assert unreachable.headers["retry-after"] == "5"
+    assert unreachable.json()["type"] == "urn:reelmail:problem:database-unavailable"
+    assert socket.status_code == 500
+    assert timed_out.status_code == 500
 
 
 def test_problem_errors_keep_their_type_and_headers() -> None:
