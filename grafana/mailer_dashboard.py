@@ -327,6 +327,23 @@ def group_lag() -> timeseries.Panel:
     )
 
 
+def topic_writes() -> timeseries.Panel:
+    """Plot codes reaching the topic, as the broker counts them: OtpTopicNoMessageForTooLong."""
+    offsets = 'kafka_topic_partition_current_offset{job=~"$exporter_job", topic=~"$topic"}'
+    return (
+        timeseries_panel(
+            "Records written to the topic (kafka-exporter)",
+            "Records appended to the codes topic per second, from its partitions' offsets: "
+            "what movies publishes, whoever consumes it. Flat at zero for "
+            "noMessageProducedMinutes is OtpTopicNoMessageForTooLong.",
+            "ops",
+        )
+        .span(24)
+        .links(runbook_links("OtpTopicNoMessageForTooLong"))
+        .with_target(query(f"sum by (topic) (rate({offsets}[{RATE}]))", "{{topic}}"))
+    )
+
+
 def _variables() -> list[variables.VariableBuilder]:
     """Offer the mailer job and topic, plus the exporter's job and the consumer group."""
     return [
@@ -376,6 +393,6 @@ def mailer_dashboard() -> dashboard.Dashboard:
         ("Readiness and the relay", [pods_ready(), relay_failures()]),
         ("Latency and concurrency", [smtp_latency(), delivery_latency(), inflight(), targets_up()]),
         ("Latency distribution", [smtp_heatmap(), delivery_heatmap()]),
-        ("Consumer group (kafka-exporter)", [group_members(), group_lag()]),
+        ("Consumer group (kafka-exporter)", [group_members(), group_lag(), topic_writes()]),
     ]
     return built(with_sections(board, sections))

@@ -57,6 +57,7 @@ KNOWN_METRICS = {
     "ALERTS",
     "kafka_consumergroup_lag",
     "kafka_consumergroup_members",
+    "kafka_topic_partition_current_offset",
 }
 
 
