@@ -30,6 +30,7 @@ from mailer.readiness import Readiness
 from mailer.relay_health import RelayHealth
 from mailer.sent_messages import SentMessages
 from mailer.smtp_transport import SmtpPool
+from pacing import Backoff, FailureStreak
 
 if TYPE_CHECKING:
     from mailer.settings import MailerSettings
@@ -37,6 +38,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 Batches = dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]
 _HELPER_STOP_SECONDS = 5.0
+_FIRST_RETRY_SECONDS = 0.2
+_FIRST_DEAD_LETTER_RETRY_SECONDS = 0.5
 
 
 class MailConsumer:
@@ -58,9 +61,10 @@ class MailConsumer:
             **settings.kafka.producer_options("mailer-dlq", max_request_size=MAX_REQUEST_BYTES)
         )
         retry = RetryPolicy(
-            max_delay_seconds=settings.retry_max_seconds, max_attempts=settings.retry_max_attempts
+            Backoff(_FIRST_RETRY_SECONDS, settings.retry_max_seconds),
+            max_attempts=settings.retry_max_attempts,
         )
-        self.smtp = SmtpPool(settings.smtp, RelayHealth(retry.delay))
+        self.smtp = SmtpPool(settings.smtp, RelayHealth(retry.backoff.delay))
         self.work = PartitionWork(self._consumer)
         self.lag = ConsumerLag(self._consumer, self.work, settings)
         self.readiness = Readiness(self, settings.lag_interval_seconds)
@@ -139,14 +143,15 @@ class MailConsumer:
 
     async def _deliver(self, record: ConsumerRecord[bytes, bytes]) -> bool:
         """Deliver one record; True when it is finished and its offset may be committed."""
-        delay = 0.5
+        failures = FailureStreak(
+            Backoff(_FIRST_DEAD_LETTER_RETRY_SECONDS, self.settings.retry_max_seconds, jitter=0.0)
+        )
         while not self.stopping.is_set():
             try:
                 outcome = await self._delivery.deliver(record)
             except KafkaError as exc:
                 log.warning("dead-letter publish failed; will retry", error=repr(exc))
-                await wait_event(self.stopping, delay)
-                delay = min(delay * 2, self.settings.retry_max_seconds)
+                await wait_event(self.stopping, failures.next_delay())
                 continue
             return outcome is not Outcome.ABANDONED
         return False

@@ -9,7 +9,6 @@ record is finished (sent, skipped, or dead-lettered), so its offset may be commi
 
 from __future__ import annotations
 
-import random
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from mailer.smtp_transport import (
     SendError,
     SmtpPool,
 )
+from pacing import Backoff
 from telemetry import recipient_domain
 from telemetry.exemplars import current_trace_exemplar, span_exemplar
 from telemetry.kafka_headers import context_from_headers
@@ -66,16 +66,10 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Exponential backoff with jitter, capped per wait and in attempts."""
+    """How a mail the relay did not take is retried: the waits, and how many tries."""
 
-    first_delay_seconds: float = 0.2
-    max_delay_seconds: float = 30.0
+    backoff: Backoff
     max_attempts: int = 12
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait before retry number ``attempt`` (1-based)."""
-        ceiling = min(self.max_delay_seconds, self.first_delay_seconds * 2 ** (attempt - 1))
-        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 -- jitter, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +166,7 @@ class Delivery:
         unreachable, AUTH rejected) spends none: the mail waits for the relay, however
         long, until its code expires (see :mod:`mailer.relay_health`).
         """
-        smtp, patience = self._tools.smtp, self._tools.retry.max_delay_seconds
+        smtp, patience = self._tools.smtp, self._tools.retry.backoff.maximum
         attempts = tries = 0
         while not self._stopping.is_set():
             if _expired(mail):
@@ -257,7 +251,7 @@ class Delivery:
 
     async def _wait_to_retry(self, mail: OtpMail, attempt: int, exc: SendError) -> None:
         metrics.EMAILS.labels(result="retried").inc()
-        wait = self._tools.retry.delay(attempt)
+        wait = self._tools.retry.backoff.delay(attempt)
         log.warning(
             "send failed; will retry",
             message_id=mail.id,

@@ -151,7 +151,7 @@ def test_dockerignore_lets_in_exactly_what_the_build_copies(stages):
             assert (REPO_ROOT / source).exists()
 
 
-RUNTIME_PACKAGES = {"envsettings", "mailcontract", "mailer", "movies", "telemetry"}
+RUNTIME_PACKAGES = {"envsettings", "mailcontract", "mailer", "movies", "pacing", "telemetry"}
 
 
 def test_the_wheel_the_image_installs_holds_only_the_runtime_packages(tmp_path):

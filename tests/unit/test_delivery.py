@@ -28,6 +28,7 @@ from mailer.smtp_transport import (
     SmtpReply,
     TransientSendError,
 )
+from pacing import Backoff
 from relay_settings import smtp_settings
 
 SETTINGS = smtp_settings(port=2525)
@@ -110,7 +111,7 @@ def _setup(relay: ScriptedRelay, max_attempts: int = 3) -> Setup:
         smtp=relay,  # type: ignore[arg-type]
         dead_letters=dead,  # type: ignore[arg-type]
         sent=sent,
-        retry=RetryPolicy(0.001, 0.002, max_attempts),
+        retry=RetryPolicy(Backoff(0.001, 0.002), max_attempts),
         group_id="mailer",
         keyring=KEYRING,
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import random
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +24,7 @@ from movies.outbox import trace_context
 from movies.outbox.messages import claim_batch, count_failed_attempt, mark_sent, pending_summary
 from movies.outbox.models import OutboxMessage
 from movies.platform import metrics
+from pacing import Backoff, FailureStreak
 
 if TYPE_CHECKING:
     from movies.outbox.code_publisher import CodePublisher
@@ -34,26 +34,6 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 PRUNE_INTERVAL_SECONDS = 60.0
 _RETRYABLE = (KafkaError, SQLAlchemyError, OSError, TimeoutError)
-
-
-@dataclass
-class Backoff:
-    """Exponential delays with jitter, reset after a success."""
-
-    initial: float
-    maximum: float
-    _failures: int = 0
-    _random: random.Random = field(default_factory=random.SystemRandom)
-
-    def next_delay(self) -> float:
-        """Return the wait before the next try: doubling per failure, capped, jittered."""
-        delay = min(self.maximum, self.initial * 2.0**self._failures)
-        self._failures += 1
-        return delay * self._random.uniform(0.75, 1.0)
-
-    def reset(self) -> None:
-        """Forget past failures."""
-        self._failures = 0
 
 
 class Pruner(Protocol):
@@ -108,7 +88,9 @@ class OutboxRelay:
         self._settings = settings
         self.wakeup = wakeup
         self._stopping = asyncio.Event()
-        self._backoff = Backoff(settings.backoff_initial_seconds, settings.backoff_max_seconds)
+        self._backoff = FailureStreak(
+            Backoff(settings.backoff_initial_seconds, settings.backoff_max_seconds, jitter=0.25)
+        )
         self._task: asyncio.Task[None] | None = None
         self._last_prune = 0.0
 
