@@ -1,7 +1,8 @@
 """Passwordless sign-in: issue a one-time code, then exchange it for an account.
 
 Issuing writes the code's keyed hash and the mail request (an outbox row) in one
-transaction behind the rate limits; the relay mails it. Verifying looks at the newest
+transaction behind the rate limits (``movies.auth.issuance``: one round trip on
+PostgreSQL); the relay mails it. Verifying looks at the newest
 sign-in code of the address only, counts wrong attempts, burns the code after the
 limit, and consumes it on success, all under a lock so a code works exactly once.
 """
@@ -18,21 +19,19 @@ from functools import partial
 from typing import Generic, TypeVar
 
 import structlog
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mailcontract import Locale, OtpMail, Purpose
+from movies.auth.issuance import CodeRecord, Hit, store_code
 from movies.auth.models import OtpCode, User
 from movies.auth.otp import code_matches, generate_code, hash_code
 from movies.auth.rate_limits import RateLimit, record_hit, subject_key
 from movies.outbox import trace_context
-from movies.outbox.messages import MailRoute, enqueue_mail
+from movies.outbox.messages import MailRoute, outbox_row
 from movies.platform import metrics
 from movies.platform.database import Database, affected_rows, upsert
 
-# Built once: the request path uses Core, whose reused statements skip the ORM's unit of
-# work and most of SQLAlchemy's per-statement cost (docs/performance.md).
-_INSERT_CODE = insert(OtpCode)
 log = structlog.get_logger(__name__)
 SESSION_PURPOSES = (Purpose.LOGIN.value, Purpose.SIGNUP.value)
 T = TypeVar("T")
@@ -108,17 +107,14 @@ class CodeIssuer:
             issued_at=now,
             expires_at=now + self.policy.ttl,
         )
-        async with self.database.write_connection() as connection:
-            await record_hit(
-                connection, self.policy.per_client, self.policy.subject("ip", client), now
-            )
-            await record_hit(
-                connection, self.policy.per_address, self.policy.subject("to", email), now
-            )
-            await connection.execute(_INSERT_CODE, self._code_row(mail, now, bound_to))
-            await enqueue_mail(
-                connection, mail, self.policy.mail_route, trace_context.capture(), now
-            )
+        record = CodeRecord(
+            per_client=Hit(self.policy.per_client, self.policy.subject("ip", client)),
+            per_address=Hit(self.policy.per_address, self.policy.subject("to", email)),
+            code_row=self._code_row(mail, now, bound_to),
+            outbox_row=outbox_row(mail, self.policy.mail_route, trace_context.capture(), now),
+            now=now,
+        )
+        await store_code(self.database, record)
         self.outbox_wakeup.set()
         metrics.OTP_CODES_ISSUED.labels(purpose.value).inc()
         log.info("otp code issued", email=email, purpose=purpose.value, message_id=mail.id)

@@ -59,7 +59,19 @@ async def enqueue_mail(
     now: datetime,
 ) -> None:
     """Add the mail request, code sealed, to the caller's transaction, keyed by the recipient."""
-    row = {
+    await add_outbox_row(connection, outbox_row(mail, route, trace_carrier, now))
+
+
+async def add_outbox_row(connection: AsyncConnection, row: dict[str, object]) -> None:
+    """Insert an :func:`outbox_row` in the caller's transaction."""
+    await connection.execute(_INSERT_OUTBOX, row)
+
+
+def outbox_row(
+    mail: OtpMail, route: MailRoute, trace_carrier: dict[str, str], now: datetime
+) -> dict[str, object]:
+    """Return the outbox row of a mail request: its code sealed, keyed by the recipient."""
+    return {
         "id": mail.id,
         "topic": route.topic,
         "message_key": mail.email.encode(),
@@ -70,7 +82,6 @@ async def enqueue_mail(
         "sent_at": None,
         "attempts": 0,
     }
-    await connection.execute(_INSERT_OUTBOX, row)
 
 
 async def claim_batch(session: AsyncSession, limit: int, *, lock: bool) -> list[OutboxMessage]:

@@ -60,6 +60,9 @@ class Database:
     writer: AsyncEngine
     reads: async_sessionmaker[AsyncSession]
     writes: async_sessionmaker[AsyncSession]
+    autocommit: AsyncEngine | None = None
+    """PostgreSQL only: the engine sharing the pool whose statements each commit on their
+    own, so a statement is one round trip (no ``BEGIN``/``COMMIT`` around it)."""
 
     @contextlib.asynccontextmanager
     async def write_session(self) -> AsyncIterator[AsyncSession]:
@@ -94,22 +97,28 @@ class Database:
 
 def open_database(database_url: str, timeout_seconds: float = 5.0) -> Database:
     """Create the engine and session factories; nothing connects until first use."""
+    autocommit = None
     if make_url(database_url).get_backend_name() == "sqlite":
         engine = _create_sqlite_engine(database_url)
         writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
     else:
         engine = writer = _create_server_engine(database_url, timeout_seconds)
+        autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
         engine=engine,
         writer=writer,
         reads=async_sessionmaker(engine, expire_on_commit=False),
         writes=async_sessionmaker(writer, expire_on_commit=False),
+        autocommit=autocommit,
     )
 
 
 def _create_server_engine(database_url: str, timeout_seconds: float) -> AsyncEngine:
     # hide_parameters: SQL errors end up in logs, and their parameters hold addresses.
-    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+    # No pool_pre_ping: on asyncpg it costs three round trips per checkout (BEGIN, a ping,
+    # ROLLBACK). A connection that died in the pool fails its one request with a 503, and
+    # SQLAlchemy then invalidates the pool, so the requests after it reconnect.
+    options: dict[str, Any] = {"hide_parameters": True}
     if "+asyncpg" in database_url:
         options["connect_args"] = {
             "timeout": timeout_seconds,

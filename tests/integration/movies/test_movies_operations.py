@@ -53,7 +53,7 @@ async def test_metrics_use_route_templates_and_the_design_names(movies_stack: Mo
 
 
 async def test_cli_migrates_and_the_seed_is_idempotent(movies_stack: MoviesStack) -> None:
-    assert '"revision": "0001"' in run_movies_command("migrate", movies_stack.env)
+    assert '"revision": "0002"' in run_movies_command("migrate", movies_stack.env)
     [(before,)] = await movies_stack.sql("SELECT count(*) FROM movies")
     database = open_database(movies_stack.database_url)
     try:

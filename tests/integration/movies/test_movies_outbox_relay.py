@@ -227,6 +227,26 @@ async def test_issuing_wakes_the_relay_only_after_commit_and_limits_per_client(
     assert await _pending(database) == 3
 
 
+async def test_a_request_refused_by_one_limit_counts_against_neither(database: Database) -> None:
+    per_client = RateLimit("codes_per_client", 2, 3600)
+    per_address = RateLimit("codes_per_address", 1, 3600)
+    policy = SignInPolicy(
+        "s" * 32, timedelta(minutes=10), 5, ROUTE, per_address, per_client, per_client
+    )
+    issuer = CodeIssuer(database, policy, asyncio.Event())
+    await issuer.issue("once@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.3")
+    for _ in range(3):
+        with pytest.raises(RateLimitedError) as refused:
+            await issuer.issue("once@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.3")
+        assert refused.value.bucket == "codes_per_address"
+        assert refused.value.retry_after >= 1
+    await issuer.issue("other@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.3")
+    with pytest.raises(RateLimitedError) as refused:
+        await issuer.issue("third@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.3")
+    assert refused.value.bucket == "codes_per_client"
+    assert await _pending(database) == 2
+
+
 async def _rows(db: Database) -> int:
     async with db.reads() as session:
         return int((await session.execute(select(func.count(OutboxMessage.id)))).scalar_one())
