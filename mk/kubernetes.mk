@@ -1,6 +1,6 @@
 # A real Kubernetes control plane, built from source, that the chart is installed into:
 #   kubernetes   builds etcd and kube-apiserver from the Go module proxy (deploy/kube pins
-#                them; cached under ~/.cache/reelmail/, about 20 minutes on 2 cores once);
+#                them; cached under ~/.cache/reelmail/, 5-20 minutes on 2 cores, once);
 #   k8s-check    starts them on loopback, installs the CRDs, then installs, upgrades, rolls
 #                back and uninstalls the chart with every values scenario, in namespaces
 #                under Pod Security "restricted".

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds Kubernetes' server binaries and etcd from source, from the Go module proxy, into a
-# cache under ~/.cache/reelmail/ that `make k8s-check` and `make k8s-node-check` run from.
+# cache under ~/.cache/reelmail/ that `make k8s-check` runs from (and rung 3 of
+# deploy/README.md, the one-node cluster, by hand).
 #
 #   scripts/build-kubernetes.sh [COMPONENT...]    default: kube-apiserver etcd
 #   COMPONENT: kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy etcd
@@ -14,7 +15,8 @@
 # Each binary is built once per pinned module graph: the cache directory is named after
 # the release and a hash of deploy/kube/go.sum. On two shared cores kube-apiserver alone
 # takes about 20 minutes (deploy/README.md has the figures), so `make test` never builds
-# these; `make k8s-check` does, once. The last line printed is the cache directory.
+# these; `make k8s-check` does, once, under `nice -n 10` (REELMAIL_BUILD_NICE), since the
+# machine is shared. The last line printed is the cache directory.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,11 +54,11 @@ package_of() {
 for component in "$@"; do
   package="$(package_of "$component")"
   [ -x "$cache/$component" ] && continue
-  echo "build-kubernetes: building $component $release from source (minutes)" >&2
+  echo "build-kubernetes: building $component ($package) from source (minutes)" >&2
   started=$SECONDS
   # Built beside the cache and moved into place, so an interrupted build leaves nothing
   # that the check above would take for a finished binary.
-  (cd "$module" && CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" \
+  (cd "$module" && CGO_ENABLED=0 nice -n "${REELMAIL_BUILD_NICE:-10}" go build -trimpath -ldflags "$ldflags" \
     -o "$cache/.$component.partial" "$package")
   mv "$cache/.$component.partial" "$cache/$component"
   echo "build-kubernetes: $component built in $((SECONDS - started)) s" >&2
