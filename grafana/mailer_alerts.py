@@ -263,18 +263,14 @@ def delivery_rules(d: RuleDialect) -> tuple[AlertRule, ...]:
 
 
 def _keda_errors(d: RuleDialect) -> str:
-    """KEDA's error counter of our ScaledObject, by either name its namespace label has.
-
-    KEDA labels the ScaledObject's namespace ``namespace``; scraped without
-    honorLabels, Prometheus renames it ``exported_namespace`` to make room for KEDA's own.
-    """
+    """KEDA's error counter of our ScaledObject, by either name its namespace label has."""
     scaled_object = f'scaledObject="{d.setting(SCALED_OBJECT)}"'
     namespace = d.setting(NAMESPACE)
     if not namespace:
         return f"increase(keda_scaled_object_errors_total{{{scaled_object}}}[5m])"
     return "\n  or\n  ".join(
         f'increase(keda_scaled_object_errors_total{{{scaled_object}, {label}="{namespace}"}}[5m])'
-        for label in ("namespace", "exported_namespace")
+        for label in select.KEDA_NAMESPACE_LABELS
     )
 
 

@@ -1,9 +1,9 @@
 """Mailer dashboard: is the consumer keeping up, and are the mails going out.
 
 Read top to bottom during an incident: lag (the symptom), sending (the usual cause),
-readiness and the relay, latency and concurrency (where time goes), then
-kafka-exporter's view of the consumer group, which is still there when the mailer
-itself exports nothing.
+readiness and the relay, the autoscaler, latency and concurrency (where time goes),
+then kafka-exporter's view of the consumer group and the topic, which is still there
+when the mailer itself exports nothing.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from grafana.panel_defaults import (
 )
 from grafana.rule_dialects import CONSUMER_GROUP, MAILER_JOB
 from grafana.rule_dialects import TOPIC as TOPIC_SETTING
+from grafana.rule_selectors import KEDA_NAMESPACE_LABELS
 
 if TYPE_CHECKING:
     from grafana_foundation_sdk.builders import heatmap, stat, timeseries
@@ -327,20 +328,46 @@ def group_lag() -> timeseries.Panel:
     )
 
 
+def _alert_input(
+    title: str, description: str, alert: str, expr: str, legend: str
+) -> timeseries.Panel:
+    """Plot one alert's input per second, full width, linked to the alert's runbook."""
+    return (
+        timeseries_panel(title, description, "ops")
+        .span(24)
+        .links(runbook_links(alert))
+        .with_target(query(expr, legend))
+    )
+
+
+def keda_errors() -> timeseries.Panel:
+    """Plot KEDA's failures to read the lag: it then scales on its fallback, not on work."""
+    by_namespace = " or ".join(
+        f'rate(keda_scaled_object_errors_total{{{label}=~"$namespace"}}[{RATE}])'
+        for label in KEDA_NAMESPACE_LABELS
+    )
+    return _alert_input(
+        "KEDA scaler errors",
+        "Errors per second KEDA met reading the mailer's consumer lag, by ScaledObject. "
+        "After fallback.failureThreshold in a row KEDA holds fallback.replicas and no "
+        "longer follows the backlog. Empty without KEDA (mailer.keda.enabled).",
+        "MailerKedaScalerFailing",
+        f"sum by (scaledObject) ({by_namespace})",
+        "{{scaledObject}}",
+    )
+
+
 def topic_writes() -> timeseries.Panel:
     """Plot codes reaching the topic, as the broker counts them: OtpTopicNoMessageForTooLong."""
     offsets = 'kafka_topic_partition_current_offset{job=~"$exporter_job", topic=~"$topic"}'
-    return (
-        timeseries_panel(
-            "Records written to the topic (kafka-exporter)",
-            "Records appended to the codes topic per second, from its partitions' offsets: "
-            "what movies publishes, whoever consumes it. Flat at zero for "
-            "noMessageProducedMinutes is OtpTopicNoMessageForTooLong.",
-            "ops",
-        )
-        .span(24)
-        .links(runbook_links("OtpTopicNoMessageForTooLong"))
-        .with_target(query(f"sum by (topic) (rate({offsets}[{RATE}]))", "{{topic}}"))
+    return _alert_input(
+        "Records written to the topic (kafka-exporter)",
+        "Records appended to the codes topic per second, from its partitions' offsets: "
+        "what movies publishes, whoever consumes it. Flat at zero for "
+        "noMessageProducedMinutes is OtpTopicNoMessageForTooLong.",
+        "OtpTopicNoMessageForTooLong",
+        f"sum by (topic) (rate({offsets}[{RATE}]))",
+        "{{topic}}",
     )
 
 
@@ -391,6 +418,7 @@ def mailer_dashboard() -> dashboard.Dashboard:
             ],
         ),
         ("Readiness and the relay", [pods_ready(), relay_failures()]),
+        ("Autoscaling (KEDA)", [keda_errors()]),
         ("Latency and concurrency", [smtp_latency(), delivery_latency(), inflight(), targets_up()]),
         ("Latency distribution", [smtp_heatmap(), delivery_heatmap()]),
         ("Consumer group (kafka-exporter)", [group_members(), group_lag(), topic_writes()]),

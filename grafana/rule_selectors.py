@@ -7,6 +7,8 @@ runs elsewhere, so its ``namespace`` label says nothing about ours).
 
 from __future__ import annotations
 
+from typing import Final
+
 from grafana.rule_dialects import (
     CONSUMER_GROUP,
     EXPORTER_MATCHERS,
@@ -17,6 +19,10 @@ from grafana.rule_dialects import (
     RuleDialect,
     Setting,
 )
+
+# KEDA labels a ScaledObject's namespace "namespace"; scraped without honorLabels,
+# Prometheus renames it "exported_namespace" to make room for KEDA's own.
+KEDA_NAMESPACE_LABELS: Final = ("namespace", "exported_namespace")
 
 
 def own_series(d: RuleDialect, job: Setting, extra: str = "") -> str:

@@ -58,6 +58,7 @@ KNOWN_METRICS = {
     "kafka_consumergroup_lag",
     "kafka_consumergroup_members",
     "kafka_topic_partition_current_offset",
+    "keda_scaled_object_errors_total",
 }
 
 
