@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -251,6 +252,9 @@ def main() -> None:
     load = Load(**{**fields, "urls": tuple(fields["urls"])})
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         result = runner.run(run_load(load))
+    # The event loop may leave stdout non-blocking; a result larger than the pipe (a
+    # closed loop's latencies at thousands of req/s) would then be cut at the pipe's size.
+    os.set_blocking(sys.stdout.fileno(), True)
     sys.stdout.write(json.dumps(asdict(result)))
 
 
