@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 import uvicorn
-from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
 
 from envsettings import SettingsError
 from movies.app import create_app
@@ -18,7 +17,7 @@ from movies.platform.database import open_database
 from movies.platform.settings import MaintenanceSettings, MoviesSettings, get_settings
 from movies.schema_migrations import current_revision, upgrade_schema
 from telemetry import configure_logging
-from telemetry.tracing import configure_tracing, shutdown_tracing
+from telemetry.tracing import shutdown_tracing, start_tracing
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -57,11 +56,10 @@ def _settings(read: Callable[[], _S]) -> _S:
 
 
 def _serve(settings: MoviesSettings) -> None:
-    provider = configure_tracing("movies")
-    AIOKafkaInstrumentor().instrument()
+    provider = start_tracing("movies", settings.kafka.bootstrap_servers)
     try:
         uvicorn.run(
-            create_app(settings),
+            create_app(settings, tracer_provider=provider),
             host=settings.host,
             port=settings.port,
             log_config=None,

@@ -28,7 +28,12 @@ from movies.platform import metrics
 from movies.platform.content_types import JsonBodyRequest, require_json_body
 from movies.platform.database import Database, open_database
 from movies.platform.health_routes import ReadinessProbes, healthz, readyz
-from movies.platform.instrumentation import instrument_engine, opentelemetry_plugin
+from movies.platform.instrumentation import (
+    instrument_engine,
+    name_span_by_route,
+    opentelemetry_plugin,
+    uninstrument_engines,
+)
 from movies.platform.metrics_routes import MetricsController, prometheus_config
 from movies.platform.problems import exception_handlers
 from movies.platform.settings import MoviesSettings, get_settings
@@ -40,19 +45,29 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from litestar.security.jwt import JWTAuth, Token
+    from litestar.types import Middleware
+    from opentelemetry.trace import TracerProvider
 
 API_VERSION = "1.0.0"
 
 
-def create_app(settings: MoviesSettings | None = None) -> Litestar:
-    """Build the app; resources are opened by its lifespan, not at import."""
+def create_app(
+    settings: MoviesSettings | None = None, *, tracer_provider: TracerProvider | None = None
+) -> Litestar:
+    """Build the app; resources are opened by its lifespan, not at import.
+
+    With a ``tracer_provider`` (tracing is on), requests and SQL statements are traced;
+    without one, no instrumentation is installed at all.
+    """
     config = settings or get_settings()
     jwt_auth = build_jwt_auth(config.tokens, config.admin_emails, database_of)
+    middleware: list[Middleware] = [prometheus_config().middleware, jwt_auth.middleware]
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         database = open_database(config.database_url, config.database_timeout_seconds)
-        instrument_engine(database.engine)
+        if tracer_provider is not None:
+            instrument_engine(database.engine, tracer_provider)
         publisher = CodePublisher(config.kafka, config.kafka_request_timeout_ms)
         relay: OutboxRelay | None = None
         _prime_metrics(config)
@@ -69,6 +84,8 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
                 await relay.stop()
             await publisher.stop()
             await database.dispose()
+            if tracer_provider is not None:
+                uninstrument_engines()
 
     return Litestar(
         route_handlers=[
@@ -83,9 +100,9 @@ def create_app(settings: MoviesSettings | None = None) -> Litestar:
         dependencies=app_dependencies(),
         exception_handlers=exception_handlers(),
         lifespan=[lifespan],
-        middleware=[prometheus_config().middleware, jwt_auth.middleware],
+        middleware=[name_span_by_route, *middleware] if tracer_provider else middleware,
         openapi_config=_openapi_config(jwt_auth),
-        plugins=[opentelemetry_plugin()],
+        plugins=[opentelemetry_plugin(tracer_provider)] if tracer_provider else [],
         before_request=require_json_body,
         request_class=JsonBodyRequest,
         request_max_body_size=config.max_request_body_bytes,

@@ -21,16 +21,20 @@ from opentelemetry.sdk.resources import (
     OTELResourceDetector,
     Resource,
 )
-from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace import Span, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 
+from telemetry.kafka_spans import instrument_kafka_producers
 from telemetry.span_redaction import RedactingSpanExporter
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from opentelemetry.context import Context
+
 _ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
 _PROTOCOL_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL")
+_SQLALCHEMY_SCOPE = "opentelemetry.instrumentation.sqlalchemy"
 
 
 def tracing_enabled(environ: Mapping[str, str] | None = None) -> bool:
@@ -52,9 +56,51 @@ def configure_tracing(
         if not tracing_enabled():
             return None
         processor = BatchSpanProcessor(RedactingSpanExporter(otlp_span_exporter()))
-    provider = TracerProvider(resource=service_resource(service_name))
-    provider.add_span_processor(processor)
+    provider = build_tracer_provider(service_name, processor)
     trace.set_tracer_provider(provider)
+    return provider
+
+
+def build_tracer_provider(service_name: str, processor: SpanProcessor) -> TracerProvider:
+    """Build (without installing it globally) a provider that ends spans in ``processor``.
+
+    The sampler is the SDK's, from ``OTEL_TRACES_SAMPLER``/``_ARG`` (parent-based
+    always-on when unset; the chart sets a parent-based ratio).
+    """
+    provider = TracerProvider(resource=service_resource(service_name))
+    provider.add_span_processor(StatementSpanNames())
+    provider.add_span_processor(processor)
+    return provider
+
+
+class StatementSpanNames(SpanProcessor):
+    """Name each SQL statement span by its operation alone: ``INSERT``, ``SELECT``.
+
+    The SQLAlchemy instrumentation names them ``<operation> <database>``, and SQLite's
+    database is a file path (``INSERT /var/lib/movies/movies.db``): a deployment detail
+    in every span name. The span is still open when it starts, so it is renamed there.
+    """
+
+    def on_start(
+        self,
+        span: Span,
+        parent_context: Context | None = None,  # noqa: ARG002 -- SpanProcessor's signature
+    ) -> None:
+        """Drop what follows the operation from a statement span's name."""
+        scope = span.instrumentation_scope
+        if scope is not None and scope.name == _SQLALCHEMY_SCOPE:
+            span.update_name(span.name.partition(" ")[0])
+
+
+def start_tracing(service_name: str, kafka_bootstrap_servers: str) -> TracerProvider | None:
+    """Configure tracing and, only when it is on, instrument the Kafka producers.
+
+    With no endpoint this returns None and installs nothing: no instrumentation wraps a
+    send or listens to a statement when no span would be exported.
+    """
+    provider = configure_tracing(service_name)
+    if provider is not None:
+        instrument_kafka_producers(kafka_bootstrap_servers, provider)
     return provider
 
 
