@@ -21,7 +21,7 @@ from opentelemetry import trace
 # The messaging conventions are still incubating; this is where the semconv package
 # publishes them.
 from opentelemetry.semconv._incubating.attributes import messaging_attributes as messaging
-from opentelemetry.trace import Span, SpanKind, Status, StatusCode
+from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 
 from mailcontract import Keyring, OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
 from mailer import metrics
@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from mailer.relay_health import Turn
 
 log = structlog.get_logger(__name__)
+SMTP_REPLY_CODE = "smtp.reply.code"
 _MS: Final = 1000.0
 
 
@@ -88,13 +89,18 @@ class DeliveryTools:
 class Delivery:
     """Delivers records, any number at once, with the shared tools."""
 
-    def __init__(self, tools: DeliveryTools, stopping: asyncio.Event) -> None:
-        """Share ``tools``; ``stopping`` cuts retry waits short at shutdown."""
+    def __init__(
+        self, tools: DeliveryTools, stopping: asyncio.Event, tracer: Tracer | None = None
+    ) -> None:
+        """Share ``tools``; ``stopping`` cuts retry waits short at shutdown.
+
+        ``tracer`` defaults to the global provider's, taken here, after tracing is
+        configured, so it is the SDK's tracer itself and not a proxy that wraps every
+        span in a second context manager.
+        """
         self._tools = tools
         self._stopping = stopping
-        # Taken here, after tracing is configured, so it is the SDK's tracer itself and
-        # not a proxy that wraps every span in a second context manager.
-        self._tracer = trace.get_tracer("reelmail.mailer")
+        self._tracer = tracer or trace.get_tracer("reelmail.mailer")
 
     async def deliver(self, record: ConsumerRecord[bytes, bytes]) -> Outcome:
         """Finish one record inside its process span."""
@@ -154,6 +160,14 @@ class Delivery:
             await self._dead_letter(record, "render_failed", repr(exc))
             metrics.EMAILS.labels(result="invalid").inc()
             return Outcome.INVALID
+        smtp = self._tools.smtp.settings
+        span.set_attributes(
+            {
+                "smtp.server.address": smtp.host,
+                "smtp.server.port": smtp.port,
+                "mail.message_id": f"<{mail.id}@{smtp.from_address.rpartition('@')[2]}>",
+            }
+        )
         return await self._send_with_retries(record, mail, message)
 
     async def _send_with_retries(
@@ -211,32 +225,24 @@ class Delivery:
         return None
 
     async def _send_once(self, mail: OtpMail, message: bytes, turn: Turn) -> None:
-        smtp = self._tools.smtp.settings
-        # Ended on exit but never made current: nothing inside reads it, and the
-        # context switch cost as much as the span. Failures set their own status.
-        with self._tracer.start_span(
-            "smtp send",
-            kind=SpanKind.CLIENT,
-            attributes={
-                "server.address": smtp.host,
-                "server.port": smtp.port,
-                "mail.message_id": f"<{mail.id}@{smtp.from_address.rpartition('@')[2]}>",
-                "mail.recipient.domain": recipient_domain(mail.email),
-            },
-            record_exception=False,
-            set_status_on_exception=False,
-        ) as span:
-            started = time.perf_counter()
-            try:
-                reply = await self._tools.smtp.send(mail.email, message, turn)
-            except SendError as exc:
-                _fail(span, exc, reply_code=exc.code)
-                raise
-            finally:
-                metrics.SMTP_SEND_DURATION.observe(
-                    time.perf_counter() - started, exemplar=span_exemplar(span)
-                )
-            span.set_attribute("smtp.reply.code", reply.code)
+        """Send once, recording the relay's answer on the record's process span.
+
+        One span a mail: the SMTP transaction gets no span of its own. Its reply code is
+        an attribute of the process span, and each failed try an event on it; the
+        process span's status is the mail's outcome, not one try's.
+        """
+        span = trace.get_current_span()
+        started = time.perf_counter()
+        try:
+            reply = await self._tools.smtp.send(mail.email, message, turn)
+        except SendError as exc:
+            _attempt_failed(span, exc)
+            raise
+        finally:
+            metrics.SMTP_SEND_DURATION.observe(
+                time.perf_counter() - started, exemplar=span_exemplar(span)
+            )
+        span.set_attribute(SMTP_REPLY_CODE, reply.code)
 
     def _delivered(
         self, record: ConsumerRecord[bytes, bytes], mail: OtpMail, attempts: int
@@ -293,12 +299,19 @@ def _messaging_attributes(
     }
 
 
-def _fail(span: Span, exc: Exception, reply_code: int | None = None) -> None:
+def _fail(span: Span, exc: Exception) -> None:
     """Mark the span failed with the error's type and text (which never hold a code)."""
-    if reply_code is not None:
-        span.set_attribute("smtp.reply.code", reply_code)
     span.set_attribute("error.type", type(exc).__name__)
     span.set_status(Status(StatusCode.ERROR, mask_embedded_addresses(str(exc))[:200]))
+
+
+def _attempt_failed(span: Span, exc: SendError) -> None:
+    """Record one failed try as an event; the last reply code stays on the span."""
+    attributes: dict[str, str | int] = {"error.type": type(exc).__name__}
+    if exc.code is not None:
+        attributes[SMTP_REPLY_CODE] = exc.code
+        span.set_attribute(SMTP_REPLY_CODE, exc.code)
+    span.add_event("smtp send failed", attributes)
 
 
 def _code_form(mail: OtpMail) -> str:

@@ -18,7 +18,7 @@ def current_trace_exemplar() -> dict[str, str] | None:
 def span_exemplar(span: Span) -> dict[str, str] | None:
     """``{"trace_id": <hex>}`` for ``span`` when it is sampled, else None.
 
-    For a span that is not the current one (the mailer's ``smtp send``).
+    For a span already in hand, which saves looking the current one up again.
     """
     context = span.get_span_context()
     if not context.is_valid or not context.trace_flags.sampled:

@@ -14,6 +14,10 @@ from datetime import UTC, datetime, timedelta
 from aiokafka.structs import ConsumerRecord
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind, StatusCode, Tracer
 
 from devstack.seal_keys import keyring_of, seal_settings
 from mailcontract import OtpMail, encode_otp_mail
@@ -104,7 +108,7 @@ class Setup:
     stopping: asyncio.Event
 
 
-def _setup(relay: ScriptedRelay, max_attempts: int = 3) -> Setup:
+def _setup(relay: ScriptedRelay, max_attempts: int = 3, tracer: Tracer | None = None) -> Setup:
     dead, sent, stopping = DeadLetters(), SentMessages(ttl_seconds=60), asyncio.Event()
     tools = DeliveryTools(
         renderer=MailRenderer(SETTINGS.from_address, SETTINGS.from_name),
@@ -115,7 +119,7 @@ def _setup(relay: ScriptedRelay, max_attempts: int = 3) -> Setup:
         group_id="mailer",
         keyring=KEYRING,
     )
-    return Setup(relay, dead, sent, Delivery(tools, stopping), stopping)
+    return Setup(relay, dead, sent, Delivery(tools, stopping, tracer), stopping)
 
 
 async def test_an_accepted_mail_is_sent_once() -> None:
@@ -123,6 +127,54 @@ async def test_an_accepted_mail_is_sent_once() -> None:
     assert await setup.delivery.deliver(_record(_sealed(_mail()))) is Outcome.SENT
     assert setup.relay.sends == 1
     assert setup.dead.letters == []
+
+
+def _traced(relay: ScriptedRelay) -> tuple[Setup, InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    return _setup(relay, tracer=provider.get_tracer("unit")), exporter
+
+
+def _one_span(exporter: InMemorySpanExporter) -> ReadableSpan:
+    [span] = exporter.get_finished_spans()
+    assert span.kind is SpanKind.CONSUMER
+    assert span.name == "mail.otp.v1 process"
+    assert span.attributes is not None
+    return span
+
+
+async def test_a_sent_mail_is_one_span_with_the_relays_reply() -> None:
+    setup, exporter = _traced(ScriptedRelay())
+    mail = _mail()
+    assert await setup.delivery.deliver(_record(_sealed(mail))) is Outcome.SENT
+    span = _one_span(exporter)
+    assert span.attributes["smtp.reply.code"] == 250
+    assert span.attributes["smtp.server.address"] == SETTINGS.host
+    assert str(span.attributes["mail.message_id"]).startswith(f"<{mail.id}@")
+    assert span.status.status_code is not StatusCode.ERROR
+    assert not span.events
+
+
+async def test_a_retried_mail_is_one_span_with_an_event_per_failed_try() -> None:
+    setup, exporter = _traced(ScriptedRelay(["451", "451"]))
+    assert await setup.delivery.deliver(_record(_sealed(_mail()))) is Outcome.SENT
+    span = _one_span(exporter)
+    assert [event.name for event in span.events] == ["smtp send failed"] * 2
+    assert dict(span.events[0].attributes or {}) == {
+        "error.type": "TransientSendError",
+        "smtp.reply.code": 451,
+    }
+    assert span.attributes["smtp.reply.code"] == 250
+    assert span.status.status_code is not StatusCode.ERROR
+
+
+async def test_a_refused_mail_is_one_failed_span() -> None:
+    setup, exporter = _traced(ScriptedRelay(["550"]))
+    assert await setup.delivery.deliver(_record(_sealed(_mail()))) is Outcome.DEAD_LETTERED
+    span = _one_span(exporter)
+    assert span.attributes["smtp.reply.code"] == 550
+    assert span.status.status_code is StatusCode.ERROR
 
 
 async def test_a_5xx_to_the_mail_is_dead_lettered_at_once() -> None:
