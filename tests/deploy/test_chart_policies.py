@@ -12,6 +12,7 @@ from chart_rendering import (
     SCENARIOS,
     containers,
     decoded_secrets,
+    helm,
     of_kind,
     pod_spec,
     render,
@@ -189,6 +190,31 @@ def test_both_services_get_the_otel_wiring(scenario):
         assert "OTEL_RESOURCE_ATTRIBUTES" in env
         tracing = scenario_values(scenario).get("otel", {}).get("enabled", False)
         assert ("OTEL_EXPORTER_OTLP_ENDPOINT" in config) is tracing
+
+
+def test_by_default_both_services_sample_a_ratio_of_traces_parent_first():
+    manifests = render(
+        "default", "--set", "otel.enabled=true", "--set", "otel.endpoint=http://collector:4318"
+    )
+    for component in ("movies", "mailer"):
+        config = _config_map(manifests, component)
+        assert config["OTEL_TRACES_SAMPLER"] == "parentbased_traceidratio"
+        assert 0 < float(config["OTEL_TRACES_SAMPLER_ARG"]) < 1
+
+
+@pytest.mark.parametrize("ratio", ["1.5", "-0.1", "most"])
+def test_the_schema_rejects_a_sampling_ratio_outside_zero_to_one(ratio):
+    result = helm(
+        "template",
+        "shop",
+        str(CHART_DIR),
+        "--set",
+        "auth.existingSecret=a",
+        "--set-string",
+        f"otel.samplerArg={ratio}",
+    )
+    assert result.returncode != 0
+    assert "samplerArg" in result.stderr
 
 
 def test_both_services_listen_on_the_pod_ip():
