@@ -158,3 +158,35 @@ def test_two_releases_in_one_prometheus_alert_each_for_its_own_namespace(tmp_pat
         timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_second_release_in_one_namespace_gets_jobs_of_its_own(tmp_path: Path):
+    """The README's path: relabel the job per component, and point the rules at it."""
+    values = tmp_path / "second-release.yaml"
+    relabel = {
+        "sourceLabels": ["__meta_kubernetes_service_label_app_kubernetes_io_component"],
+        "targetLabel": "job",
+        "replacement": "shop-$1",
+    }
+    values.write_text(
+        yaml.safe_dump(
+            {
+                "metrics": {"serviceMonitor": {"enabled": True, "relabelings": [relabel]}},
+                "prometheusRule": {"jobs": {"movies": "shop-movies", "mailer": "shop-mailer"}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    manifests = render("default", "--set", RULE_FLAG, "--values", str(values))
+    for monitor in of_kind(manifests, "ServiceMonitor"):
+        assert monitor["spec"]["endpoints"][0]["relabelings"] == [relabel]
+    alerts = [
+        r
+        for group in of_kind(manifests, "PrometheusRule")[0]["spec"]["groups"]
+        for r in group["rules"]
+        if "alert" in r
+    ]
+    (movies_down,) = _named(alerts, "MoviesDown")
+    (mailer_down,) = _named(alerts, "MailerDown")
+    assert 'up{job="shop-movies", namespace="reelmail"}' in movies_down["expr"]
+    assert 'up{job="shop-mailer", namespace="reelmail"}' in mailer_down["expr"]
