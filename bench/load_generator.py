@@ -183,7 +183,8 @@ async def _one(pool: _Pool, request: bytes, due: float, timeout: float) -> tuple
     loop = asyncio.get_running_loop()
     connection = await pool.take()
     try:
-        status = await asyncio.wait_for(connection.post(request), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            status = await connection.post(request)
     except (OSError, asyncio.IncompleteReadError, TimeoutError, ValueError):
         pool.discard(connection)
         return loop.time() - due, False

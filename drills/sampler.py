@@ -20,6 +20,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from drills.system import SystemUnderDrill, live_mailers
+from pacing import wait_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -114,7 +115,7 @@ class MetricsSampler:
         async with httpx.AsyncClient(timeout=SCRAPE_TIMEOUT_SECONDS) as client:
             while not self._stopping.is_set():
                 await self._round(client)
-                await _wait(self._stopping, self.interval)
+                await wait_event(self._stopping, self.interval)
             await self._round(client)
         with (self.system.workdir / "samples.jsonl").open("w") as out:
             every: list[Sample | MoviesSample] = [*self.samples, *self.movies_samples]
@@ -169,13 +170,6 @@ async def _scrape(client: httpx.AsyncClient, url: str) -> str | None:
     except httpx.HTTPError:
         return None
     return reply.text if reply.status_code == httpx.codes.OK else None
-
-
-async def _wait(event: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(event.wait(), seconds)
-    except TimeoutError:
-        return
 
 
 def max_lag(samples: Iterable[Sample]) -> float:

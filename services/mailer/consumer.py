@@ -22,7 +22,6 @@ from mailer import metrics
 from mailer.consumer_lag import ConsumerLag
 from mailer.dead_letters import MAX_REQUEST_BYTES, DeadLetterPublisher
 from mailer.delivery import Delivery, DeliveryTools, Outcome, RetryPolicy
-from mailer.event_waits import wait_event
 from mailer.helper_tasks import HelperTasks
 from mailer.mail_templates import MailRenderer
 from mailer.partition_work import PartitionWork
@@ -31,6 +30,7 @@ from mailer.relay_health import RelayHealth
 from mailer.sent_messages import SentMessages
 from mailer.smtp_transport import SmtpPool
 from pacing import Backoff, FailureStreak
+from pacing.deadlines import wait_event
 
 if TYPE_CHECKING:
     from mailer.settings import MailerSettings

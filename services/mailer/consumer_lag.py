@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 
 from mailer import metrics
-from mailer.event_waits import wait_event
+from pacing.deadlines import wait_event
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -105,7 +105,8 @@ class ConsumerLag:
         peek.assign([partition])
         peek.seek(partition, offset)
         try:
-            record = await asyncio.wait_for(peek.getone(partition), _PEEK_TIMEOUT_SECONDS)
+            async with asyncio.timeout(_PEEK_TIMEOUT_SECONDS):
+                record = await peek.getone(partition)
         except TimeoutError:
             return None
         return int(record.timestamp)

@@ -26,7 +26,6 @@ from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from mailcontract import Keyring, OtpMail, PoisonMessageError, RecordPosition, decode_otp_mail
 from mailer import metrics
 from mailer.dead_letters import DeadLetterPublisher
-from mailer.event_waits import wait_event
 from mailer.mail_templates import MailRenderer
 from mailer.sent_messages import SentMessages
 from mailer.smtp_transport import (
@@ -37,6 +36,7 @@ from mailer.smtp_transport import (
     SmtpPool,
 )
 from pacing import Backoff
+from pacing.deadlines import wait_event
 from telemetry import recipient_domain
 from telemetry.exemplars import current_trace_exemplar, span_exemplar
 from telemetry.kafka_headers import context_from_headers

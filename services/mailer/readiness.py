@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Protocol
 
 from mailer import metrics
-from mailer.event_waits import wait_event
 from mailer.relay_health import ConnectionFailure
+from pacing.deadlines import wait_event
 
 if TYPE_CHECKING:
     import asyncio

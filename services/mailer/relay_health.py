@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Final
 import structlog
 
 from mailer import metrics
-from mailer.event_waits import wait_event
+from pacing.deadlines import wait_event
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -21,6 +21,7 @@ from mailer.readiness import Verdict
 log = structlog.get_logger(__name__)
 ReadinessCheck = Callable[[], Awaitable[Verdict]]
 _MAX_HEADER_BYTES: Final = 16 * 1024
+_HEAD_TIMEOUT_SECONDS: Final = 5.0
 _REASONS: Final = {
     200: "OK",
     404: "Not Found",
@@ -53,7 +54,8 @@ class SideServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=5)
+            async with asyncio.timeout(_HEAD_TIMEOUT_SECONDS):
+                head = await reader.readuntil(b"\r\n\r\n")
             status, content_type, body = await self._route(head[:_MAX_HEADER_BYTES])
         except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
             status, content_type, body = 400, "text/plain", b"bad request\n"

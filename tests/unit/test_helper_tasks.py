@@ -38,7 +38,8 @@ async def _until_stopped(**bodies: HelperBody) -> tuple[HelperTasks, list[dict[s
     with capture_logs() as logs:
         for name, body in bodies.items():
             helpers.start(name, body)
-        await asyncio.wait_for(stopping.wait(), 5)
+        async with asyncio.timeout(5):
+            await stopping.wait()
         await helpers.stop(1.0)
     return helpers, logs
 

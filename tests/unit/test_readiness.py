@@ -74,4 +74,5 @@ async def test_the_gauge_is_refreshed_without_anyone_asking() -> None:
     await asyncio.sleep(0.05)
     assert REGISTRY.get_sample_value("mailer_ready") == 1
     closing.set()
-    await asyncio.wait_for(refresher, 1)
+    async with asyncio.timeout(1):
+        await refresher

@@ -101,7 +101,9 @@ async def test_admission_gives_up_after_its_patience_or_at_shutdown() -> None:
     waiter = asyncio.create_task(health.admit(stopping, patience=30))
     await asyncio.sleep(0.05)
     stopping.set()
-    assert await asyncio.wait_for(waiter, 2) is None
+    async with asyncio.timeout(2):
+        admitted = await waiter
+    assert admitted is None
 
 
 async def test_only_one_of_many_waiters_probes_a_due_relay() -> None:

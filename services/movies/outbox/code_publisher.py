@@ -40,7 +40,8 @@ class CodePublisher:
             **self._kafka.producer_options(CLIENT_ID, request_timeout_ms=self._request_timeout_ms)
         )
         try:
-            await asyncio.wait_for(producer.start(), self._request_timeout_ms / 1000)
+            async with asyncio.timeout(self._request_timeout_ms / 1000):
+                await producer.start()
         except BaseException:
             await producer.stop()
             raise
@@ -67,7 +68,8 @@ class CodePublisher:
         if producer is None:
             return False
         try:
-            await asyncio.wait_for(producer.client.fetch_all_metadata(), timeout)
+            async with asyncio.timeout(timeout):
+                await producer.client.fetch_all_metadata()
         except (KafkaError, OSError, TimeoutError):
             return False
         return True

@@ -10,7 +10,6 @@ the same row twice at once; SQLite has a single relay (one process owns the file
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -24,7 +23,7 @@ from movies.outbox import trace_context
 from movies.outbox.messages import claim_batch, count_failed_attempt, mark_sent, pending_summary
 from movies.outbox.models import OutboxMessage
 from movies.platform import metrics
-from pacing import Backoff, FailureStreak
+from pacing import Backoff, FailureStreak, wait_event
 
 if TYPE_CHECKING:
     from movies.outbox.code_publisher import CodePublisher
@@ -106,7 +105,8 @@ class OutboxRelay:
         if task is None:
             return
         try:
-            await asyncio.wait_for(asyncio.shield(task), self._settings.shutdown_timeout_seconds)
+            async with asyncio.timeout(self._settings.shutdown_timeout_seconds):
+                await asyncio.shield(task)
         except TimeoutError:
             log.warning("outbox relay did not finish in time; cancelling it")
             task.cancel()
@@ -216,9 +216,7 @@ class OutboxRelay:
 
     async def _wait_for_work(self) -> None:
         """Until a commit wakes us, or the fallback poll interval passes."""
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.wakeup.wait(), self._settings.poll_seconds)
+        await wait_event(self.wakeup, self._settings.poll_seconds)
 
     async def _sleep(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+        await wait_event(self._stopping, seconds)

@@ -1,8 +1,11 @@
-"""Waiting on an event with a deadline, without losing a cancellation.
+"""Deadlines: bound a wait with ``asyncio.timeout``, never ``asyncio.wait_for``.
 
 On Python 3.11 ``asyncio.wait_for`` can swallow a cancellation that lands as the inner
 wait completes (CPython gh-86296): a task cancelled at shutdown then keeps looping and
-the process never exits. ``asyncio.timeout`` does not have that race.
+the process never exits. ``asyncio.timeout`` (new in 3.11) does not have that race, and
+it bounds any block of awaits, not one awaitable. So both services bound their waits
+with ``async with asyncio.timeout(seconds):``, and wait on events with
+:func:`wait_event` below; ruff bans ``asyncio.wait_for`` (pyproject.toml).
 """
 
 from __future__ import annotations
