@@ -1,8 +1,9 @@
 """The relay: a lifespan task that moves outbox rows to Kafka and marks them sent.
 
 It is woken by the commit of a new row (an :class:`asyncio.Event` the request sets after
-its transaction commits), so mail goes out at once; a slow poll picks up rows other
-replicas wrote. While the broker is away it backs off exponentially and rows wait.
+its transaction commits), so mail goes out at once. On PostgreSQL a commit by any
+replica wakes it too (``LISTEN/NOTIFY``, :mod:`movies.outbox.wakeups`); the slow poll
+is only the safety net. While the broker is away it backs off exponentially and rows wait.
 On PostgreSQL, rows are claimed with ``FOR UPDATE SKIP LOCKED`` so replicas never send
 the same row twice at once; SQLite has a single relay (one process owns the file).
 """
@@ -22,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from movies.outbox import trace_context
 from movies.outbox.messages import claim_batch, count_failed_attempt, mark_sent, pending_summary
 from movies.outbox.models import OutboxMessage
+from movies.outbox.wakeups import CommitListener
 from movies.platform import metrics
 from pacing import Backoff, FailureStreak, wait_event
 
@@ -87,20 +89,29 @@ class OutboxRelay:
         self._settings = settings
         self.wakeup = wakeup
         self._stopping = asyncio.Event()
-        self._backoff = FailureStreak(
-            Backoff(settings.backoff_initial_seconds, settings.backoff_max_seconds, jitter=0.25)
-        )
+        retry = Backoff(settings.backoff_initial_seconds, settings.backoff_max_seconds, jitter=0.25)
+        self._backoff = FailureStreak(retry)
+        self._listener = CommitListener(database, wakeup, retry) if database.is_postgresql else None
         self._task: asyncio.Task[None] | None = None
         self._last_prune = 0.0
 
+    @property
+    def listening(self) -> bool:
+        """Whether other replicas' commits wake this relay now (PostgreSQL's LISTEN)."""
+        return self._listener is not None and self._listener.listening
+
     def start(self) -> None:
-        """Launch the relay task on the running loop."""
+        """Launch the relay task, and on PostgreSQL its commit listener, on the running loop."""
         self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        if self._listener is not None:
+            self._listener.start()
 
     async def stop(self) -> None:
         """Ask the relay to stop after its batch; cancel it if it overstays the timeout."""
         self._stopping.set()
         self.wakeup.set()
+        if self._listener is not None:
+            await self._listener.stop()
         task, self._task = self._task, None
         if task is None:
             return

@@ -40,6 +40,14 @@ OUTBOX_OLDEST_AGE: Final = Gauge(
     "movies_outbox_oldest_age_seconds",
     "Age of the oldest unpublished outbox row (0 when none); refreshed every relay cycle.",
 )
+OUTBOX_NOTIFICATIONS: Final = Counter(
+    "movies_outbox_notifications_total",
+    "Commits of outbox rows (by any replica) that woke this relay through LISTEN/NOTIFY.",
+)
+OUTBOX_LISTENING: Final = Gauge(
+    "movies_outbox_listening",
+    "1 while the relay LISTENs for other replicas' commits (PostgreSQL), else 0.",
+)
 RATE_LIMITED: Final = Counter(
     "movies_rate_limited_total",
     "Sign-in requests refused with 429, by rate-limit bucket.",

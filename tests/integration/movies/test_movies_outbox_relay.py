@@ -286,3 +286,40 @@ async def test_a_commit_wakes_the_idle_relay_long_before_its_poll(database: Data
         await _until(lambda: _sent_any(publisher), within=3.0)
     finally:
         await relay.stop()
+
+
+async def _listening(relay: OutboxRelay) -> bool:
+    return relay.listening
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_commit_on_another_replica_wakes_the_idle_relay_by_notify(
+    database: Database,
+) -> None:
+    """Replica A issues with its own pool and its own wakeup, which no relay waits on;
+    replica B's relay, idle with a 60 s poll, is woken by PostgreSQL's notification."""
+    other_replica = open_database(database.engine.url.render_as_string(hide_password=False))
+    publisher = RecordingPublisher()
+    relay = _relay(database, publisher, poll_seconds=60.0)
+    rule = RateLimit("any", 100, 3600)
+    policy = SignInPolicy("s" * 32, timedelta(minutes=10), 5, ROUTE, rule, rule, rule)
+    issuer = CodeIssuer(other_replica, policy, asyncio.Event())
+    notified_before = _notifications()
+    relay.start()
+    try:
+        await _until(lambda: _listening(relay))
+        await asyncio.sleep(0.3)  # the first cycle finds nothing; the relay now waits
+        message_id = await issuer.issue("elsewhere@example.com", Purpose.LOGIN, Locale.EN, "10.1")
+        await _until(lambda: _sent_any(publisher), within=10.0)
+    finally:
+        await relay.stop()
+        await other_replica.dispose()
+    assert [_id(record) for record in publisher.sent] == [message_id]
+    assert _notifications() > notified_before
+    assert not relay.listening
+
+
+def _notifications() -> float:
+    from prometheus_client import REGISTRY  # noqa: PLC0415 -- only this helper reads metrics
+
+    return REGISTRY.get_sample_value("movies_outbox_notifications_total") or 0.0
