@@ -31,11 +31,13 @@ RUN --mount=type=cache,target=/root/.cache/uv \
     uv sync --frozen --no-dev --no-install-project
 
 # Then the project itself, installed as a wheel (not editable): the runtime stage
-# copies only the environment, never the sources.
+# copies only the environment, never the sources. uv keys its cached build of a local
+# project on pyproject.toml alone, so without --reinstall-package a code change would
+# install the wheel built from the old code, kept in the cache mount.
 COPY README.md ./
 COPY services ./services
 RUN --mount=type=cache,target=/root/.cache/uv \
-    uv sync --frozen --no-dev --no-editable
+    uv sync --frozen --no-dev --no-editable --reinstall-package reelmail
 
 # ---- runtime: the interpreter, the environment, nothing to build with ---------------
 FROM ${PYTHON_IMAGE} AS runtime
