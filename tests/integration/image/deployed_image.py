@@ -101,7 +101,8 @@ def _chart_values(services: HostServices, topic: str, tracing: str) -> dict[str,
         # Every request comes from 127.0.0.1: one client, over the default limit of 30.
         "movies": {"port": free_port(), "extraEnv": [_env("RATE_LIMIT_CODES_PER_CLIENT", "1000")]},
         "smtp": {"host": "127.0.0.1", "port": services.sink.port, "security": "plain"},
-        "otel": {"enabled": True, "endpoint": tracing},
+        # Every trace kept (the chart samples a tenth): the trace test needs its one request's.
+        "otel": {"enabled": True, "endpoint": tracing, "samplerArg": "1.0"},
     }
 
 
