@@ -14,14 +14,13 @@ from mailcontract import Locale
 from movies.auth.access_tokens import Principal
 from movies.auth.email_change import AddressTakenError, EmailChanger, UnknownAccountError
 from movies.auth.http_inputs import (
+    RATE_LIMIT_HANDLERS,
     Code,
     CodeAccepted,
     Email,
     client_address,
-    too_many,
     valid_address,
 )
-from movies.auth.rate_limits import RateLimitedError
 from movies.auth.sign_in import InvalidCodeError
 from movies.platform.problems import ProblemError, problem_responses
 from movies.platform.route_access import BEARER_REQUIRED
@@ -62,6 +61,7 @@ class AccountController(Controller):
 
     path = "/me/email"
     tags = ["account"]  # noqa: RUF012 -- Litestar reads this class attribute as is
+    exception_handlers = RATE_LIMIT_HANDLERS
     security = BEARER_REQUIRED
 
     @post(
@@ -79,12 +79,9 @@ class AccountController(Controller):
     ) -> CodeAccepted:
         """Queue a code for the new address; only this account can use it."""
         email = valid_address(data.email)
-        try:
-            await email_changer.request(
-                request.user.user_id, email, data.locale, client_address(request)
-            )
-        except RateLimitedError as exc:
-            raise too_many(exc) from None
+        await email_changer.request(
+            request.user.user_id, email, data.locale, client_address(request)
+        )
         return CodeAccepted()
 
     @put(
@@ -105,8 +102,6 @@ class AccountController(Controller):
             await email_changer.confirm(
                 request.user.user_id, email, data.code, client_address(request)
             )
-        except RateLimitedError as exc:
-            raise too_many(exc) from None
         except InvalidCodeError:
             detail = "the code is wrong, expired, used up or was never issued to this account"
             raise ProblemError(401, "invalid-code", detail) from None

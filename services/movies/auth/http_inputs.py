@@ -6,19 +6,20 @@ e-mail change (``/me/email``); both route modules read their inputs through here
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import msgspec
 from litestar.exceptions import ValidationException
 
 from mailcontract import InvalidAddressError, normalize_address
+from movies.auth.rate_limits import RateLimitedError
 from movies.platform import metrics
-from movies.platform.problems import ProblemError
+from movies.platform.problems import problem_response
 
 if TYPE_CHECKING:
-    from litestar import Request
-
-    from movies.auth.rate_limits import RateLimitedError
+    from litestar import Request, Response
+    from litestar.types import ExceptionHandlersMap
 
 Email = Annotated[
     str,
@@ -57,12 +58,15 @@ def client_address(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def too_many(exc: RateLimitedError) -> ProblemError:
+def _on_rate_limited(request: Request[Any, Any, Any], exc: RateLimitedError) -> Response[Any]:
     """Answer 429 with ``Retry-After``, counting the refusal by bucket."""
     metrics.RATE_LIMITED.labels(exc.bucket).inc()
-    return ProblemError(
-        429,
-        "rate-limited",
-        "too many code requests; retry later",
-        headers={"Retry-After": str(exc.retry_after)},
+    response = problem_response(
+        request, HTTPStatus.TOO_MANY_REQUESTS, "rate-limited", "too many code requests; retry later"
     )
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+# The controllers of code routes set these, so no handler catches RateLimitedError itself.
+RATE_LIMIT_HANDLERS: Final[ExceptionHandlersMap] = {RateLimitedError: _on_rate_limited}

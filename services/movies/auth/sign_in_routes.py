@@ -14,14 +14,13 @@ from litestar.params import Body
 from mailcontract import Locale, Purpose
 from movies.auth.access_tokens import SessionTokens
 from movies.auth.http_inputs import (
+    RATE_LIMIT_HANDLERS,
     Code,
     CodeAccepted,
     Email,
     client_address,
-    too_many,
     valid_address,
 )
-from movies.auth.rate_limits import RateLimitedError
 from movies.auth.sign_in import CodeIssuer, CodeVerifier, InvalidCodeError
 from movies.platform.problems import ProblemError, problem_responses
 from movies.platform.route_access import PUBLIC
@@ -72,6 +71,7 @@ class AuthController(Controller):
 
     path = "/auth"
     tags = ["auth"]  # noqa: RUF012 -- Litestar reads this class attribute as is
+    exception_handlers = RATE_LIMIT_HANDLERS
     opt = PUBLIC
 
     @post(
@@ -90,10 +90,7 @@ class AuthController(Controller):
         """Record the code and queue its mail; 202 means queued, whether or not Kafka is up."""
         email = valid_address(data.email)
         purpose = Purpose(data.purpose.value)
-        try:
-            await code_issuer.issue(email, purpose, data.locale, client_address(request))
-        except RateLimitedError as exc:
-            raise too_many(exc) from None
+        await code_issuer.issue(email, purpose, data.locale, client_address(request))
         return CodeAccepted()
 
     @post(
@@ -114,8 +111,6 @@ class AuthController(Controller):
         email = valid_address(data.email)
         try:
             user = await code_verifier.verify(email, data.code, client_address(request))
-        except RateLimitedError as exc:
-            raise too_many(exc) from None
         except InvalidCodeError:
             detail = "the code is wrong, expired, used up or was never issued"
             raise ProblemError(401, "invalid-code", detail) from None

@@ -90,3 +90,19 @@ async def test_the_public_code_endpoint_refuses_email_change(movies_stack: Movie
     assert reply.status_code == 400
     assert reply.json()["errors"][0]["field"] == "purpose"
     assert unauthenticated.status_code == 401
+
+
+async def test_change_codes_share_the_per_address_limit_and_answer_429(
+    movies_stack: MoviesStack,
+) -> None:
+    token = await movies_stack.sign_in(unique_address("limited"))
+    new = unique_address("wanted")
+    async with movies_stack.client(token) as client:
+        for _ in range(5):
+            reply = await client.post("/me/email/codes", json={"email": new})
+            assert reply.status_code == 202, reply.text
+        refused = await client.post("/me/email/codes", json={"email": new})
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 0 < int(refused.headers["retry-after"]) <= 3600
+    assert refused.json()["type"] == "urn:reelmail:problem:rate-limited"
