@@ -13,7 +13,6 @@ listening again, wakes the relay once for rows committed in between.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import TYPE_CHECKING, Final
 
 import asyncpg
@@ -21,7 +20,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from movies.platform import metrics
-from pacing import Backoff, FailureStreak
+from pacing import Backoff, FailureStreak, wait_event
 
 if TYPE_CHECKING:
     from movies.platform.database import Database
@@ -66,8 +65,7 @@ class CommitListener:
             except _RETRYABLE as exc:
                 delay = round(self._retry.next_delay(), 2)
                 log.warning("outbox listener waiting", error=type(exc).__name__, retry_in=delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                await wait_event(self._stopping, delay)
 
     async def _listen_until_lost(self) -> None:
         async with self._database.engine.connect() as connection:
