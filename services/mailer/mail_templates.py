@@ -31,44 +31,36 @@ class Wording:
     outro: str
 
 
-_WORDING: Final[dict[tuple[Locale, Purpose], Wording]] = {
-    (Locale.RU, Purpose.LOGIN): Wording(
+# What every mail of a locale says, whatever the purpose: subject, code label, outro.
+_FRAME: Final[dict[Locale, tuple[str, str, str]]] = {
+    Locale.RU: (
         "Ваш одноразовый код",
-        "Вы запросили вход в Reelmail.",
         "Ваш код:",
         "Код действует ограниченное время. Если вы не запрашивали его, проигнорируйте письмо.",
     ),
-    (Locale.RU, Purpose.SIGNUP): Wording(
-        "Ваш одноразовый код",
-        "Вы регистрируетесь в Reelmail.",
-        "Ваш код:",
-        "Код действует ограниченное время. Если вы не запрашивали его, проигнорируйте письмо.",
-    ),
-    (Locale.RU, Purpose.EMAIL_CHANGE): Wording(
-        "Ваш одноразовый код",
-        "Вы меняете адрес почты в Reelmail.",
-        "Ваш код:",
-        "Код действует ограниченное время. Если вы не запрашивали его, проигнорируйте письмо.",
-    ),
-    (Locale.EN, Purpose.LOGIN): Wording(
+    Locale.EN: (
         "Your one-time code",
-        "You asked to sign in to Reelmail.",
-        "Your code:",
-        "The code expires soon. If you did not ask for it, ignore this mail.",
-    ),
-    (Locale.EN, Purpose.SIGNUP): Wording(
-        "Your one-time code",
-        "You are signing up for Reelmail.",
-        "Your code:",
-        "The code expires soon. If you did not ask for it, ignore this mail.",
-    ),
-    (Locale.EN, Purpose.EMAIL_CHANGE): Wording(
-        "Your one-time code",
-        "You are changing your Reelmail e-mail address.",
         "Your code:",
         "The code expires soon. If you did not ask for it, ignore this mail.",
     ),
 }
+# The one line that differs by purpose: why the reader got the code.
+_INTRO: Final[dict[tuple[Locale, Purpose], str]] = {
+    (Locale.RU, Purpose.LOGIN): "Вы запросили вход в Reelmail.",
+    (Locale.RU, Purpose.SIGNUP): "Вы регистрируетесь в Reelmail.",
+    (Locale.RU, Purpose.EMAIL_CHANGE): "Вы меняете адрес почты в Reelmail.",
+    (Locale.EN, Purpose.LOGIN): "You asked to sign in to Reelmail.",
+    (Locale.EN, Purpose.SIGNUP): "You are signing up for Reelmail.",
+    (Locale.EN, Purpose.EMAIL_CHANGE): "You are changing your Reelmail e-mail address.",
+}
+
+
+def _wording(locale: Locale, purpose: Purpose) -> Wording:
+    subject, code_label, outro = _FRAME[locale]
+    return Wording(subject, _INTRO[locale, purpose], code_label, outro)
+
+
+_WORDING: Final[dict[tuple[Locale, Purpose], Wording]] = {key: _wording(*key) for key in _INTRO}
 
 
 @dataclass(frozen=True, slots=True)
