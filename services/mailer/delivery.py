@@ -160,14 +160,6 @@ class Delivery:
             await self._dead_letter(record, "render_failed", repr(exc))
             metrics.EMAILS.labels(result="invalid").inc()
             return Outcome.INVALID
-        smtp = self._tools.smtp.settings
-        span.set_attributes(
-            {
-                "smtp.server.address": smtp.host,
-                "smtp.server.port": smtp.port,
-                "mail.message_id": f"<{mail.id}@{smtp.from_address.rpartition('@')[2]}>",
-            }
-        )
         return await self._send_with_retries(record, mail, message)
 
     async def _send_with_retries(
@@ -295,7 +287,6 @@ def _messaging_attributes(
         messaging.MESSAGING_DESTINATION_PARTITION_ID: str(record.partition),
         messaging.MESSAGING_CONSUMER_GROUP_NAME: group_id,
         messaging.MESSAGING_KAFKA_OFFSET: record.offset,
-        messaging.MESSAGING_MESSAGE_BODY_SIZE: len(record.value or b""),
     }
 
 

@@ -79,10 +79,8 @@ def test_process_span_continues_the_producers_trace(
     assert process.attributes["messaging.system"] == "kafka"
     assert process.attributes["messaging.destination.name"] == mailer.topic
     assert process.attributes["messaging.message.id"] == mail.id
-    assert process.attributes["smtp.server.address"] == "127.0.0.1"
     assert process.attributes["smtp.reply.code"] == 250
     assert process.attributes["mail.recipient.domain"] == "example.com"
-    assert process.attributes["mail.message_id"].startswith(f"<{mail.id}@")
     everything = json.dumps([span.attributes for span in spans])
     assert mail.email not in everything
     assert mail.code not in everything
