@@ -419,6 +419,18 @@ def _spec(manifests: list[dict[str, Any]], kind: str, component: str) -> dict[st
     )
 
 
+def _movies_replicas(scenario: str, *extra: str) -> int:
+    return int(_spec(render(scenario, *extra), "Deployment", "movies")["spec"]["replicas"])
+
+
+def test_movies_runs_two_replicas_on_a_database_and_one_on_the_sqlite_fallback():
+    assert _movies_replicas("default") == 1
+    assert _movies_replicas("minimal") == 2
+    assert _movies_replicas("default", "--set", "database.host=db.example.test") == 2
+    assert _movies_replicas("default", "--set", "movies.replicaCount=3") == 3
+    assert _movies_replicas("default", "--set", "movies.replicaCount=0") == 0
+
+
 def test_replicas_spread_over_nodes_by_default_and_on_request():
     default = pod_spec(_spec(render("default"), "Deployment", "movies"))
     (soft,) = default["affinity"]["podAntiAffinity"][

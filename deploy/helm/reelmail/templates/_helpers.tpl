@@ -143,6 +143,15 @@ which Secret and key a variable is read from.
 {{- if or .Values.database.existingSecret .Values.database.url .Values.database.host }}true{{ end }}
 {{- end }}
 
+{{/* movies.replicaCount, or when null 2 with a database and 1 on the SQLite fallback. */}}
+{{- define "reelmail.movies.replicas" -}}
+{{- $count := .Values.movies.replicaCount }}
+{{- if kindIs "invalid" $count }}
+{{- $count = ternary 2 1 (eq (include "reelmail.database.configured" .) "true") }}
+{{- end }}
+{{- $count }}
+{{- end }}
+
 {{/* The DATABASE_URL built from database.host and the other parts; it has no password. */}}
 {{- define "reelmail.database.partsUrl" -}}
 {{- $d := .Values.database }}
