@@ -55,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     except SettingsError as exc:
         sys.stderr.write(f"mailer: configuration error: {exc}\n")
         raise SystemExit(2) from None
-    configure_logging("mailer", level=settings.log_level, fmt=settings.log_format)
+    configure_logging("mailer", level=settings.logs.level, fmt=settings.logs.fmt)
     if args[:2] == ["dlq", "replay"]:
         request = parse_replay_args(args[2:])
         report = asyncio.run(replay_dead_letters(settings, request))

@@ -15,7 +15,7 @@ from envsettings import (
     read_str,
 )
 from mailcontract import DEFAULT_TOPIC, Keyring, dead_letter_topic
-from telemetry.logs import LOG_FORMATS, LOG_LEVELS
+from telemetry.logs import LogSettings
 
 SMTP_SECURITY = frozenset({"starttls", "tls", "plain"})
 # Stock Postfix accepts at most 50 connections at once from one client
@@ -60,8 +60,7 @@ class MailerSettings:
     lag_interval_seconds: float
     http_host: str
     http_port: int
-    log_level: str
-    log_format: str
+    logs: LogSettings
 
     @classmethod
     def from_env(cls) -> MailerSettings:
@@ -86,8 +85,7 @@ class MailerSettings:
             lag_interval_seconds=read_float("MAILER_LAG_INTERVAL_SECONDS", 5.0, minimum=0.1),
             http_host=read_str("MAILER_HOST", "127.0.0.1"),
             http_port=read_int("MAILER_PORT", 8001, minimum=0),
-            log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
-            log_format=read_choice("LOG_FORMAT", "json", LOG_FORMATS),
+            logs=LogSettings.from_env(),
         )
 
 

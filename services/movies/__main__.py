@@ -39,11 +39,11 @@ def main(argv: list[str] | None = None) -> None:
     command = parser.parse_args(argv).command
     if command == "serve":
         settings = _settings(get_settings)
-        configure_logging("movies", level=settings.log_level, fmt=settings.log_format)
+        configure_logging("movies", level=settings.logs.level, fmt=settings.logs.fmt)
         _serve(settings)
         return
     maintenance = _settings(MaintenanceSettings.from_env)
-    configure_logging("movies", level=maintenance.log_level, fmt=maintenance.log_format)
+    configure_logging("movies", level=maintenance.logs.level, fmt=maintenance.logs.fmt)
     asyncio.run(_migrate(maintenance) if command == "migrate" else _seed(maintenance))
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
 import structlog
 from opentelemetry import trace
 
+from envsettings import read_choice
 from telemetry.redaction import redact_event
 
 if TYPE_CHECKING:
@@ -26,6 +28,24 @@ LOG_FORMATS = frozenset({"json", "console"})
 """``LOG_FORMAT`` values both services accept."""
 LOG_LEVELS = frozenset({"debug", "info", "warning", "error"})
 """``LOG_LEVEL`` values both services accept."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogSettings:
+    """``LOG_LEVEL`` and ``LOG_FORMAT``, read the same way by every process."""
+
+    level: str = "info"
+    fmt: str = "json"
+
+    @classmethod
+    def from_env(cls) -> LogSettings:
+        """Read both variables; a value outside the choices fails start-up, naming it."""
+        return cls(
+            level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
+            fmt=read_choice("LOG_FORMAT", "json", LOG_FORMATS),
+        )
+
+
 # Chatty below WARNING, and SQLAlchemy's INFO lines carry bound parameters (addresses).
 _QUIET_LOGGERS = ("sqlalchemy", "aiosmtplib", "mail.log")
 

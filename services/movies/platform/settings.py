@@ -11,14 +11,13 @@ from envsettings import (
     KafkaConnection,
     SettingsError,
     read_bool,
-    read_choice,
     read_float,
     read_int,
     read_secret,
     read_str,
 )
 from mailcontract import DEFAULT_TOPIC, InvalidAddressError, Keyring, normalize_address
-from telemetry.logs import LOG_FORMATS, LOG_LEVELS
+from telemetry.logs import LogSettings
 
 SECRET_MIN_LENGTH = 32
 
@@ -77,8 +76,7 @@ class MoviesSettings:
     rate_limits: RateLimitSettings
     outbox: OutboxSettings
     max_request_body_bytes: int
-    log_level: str
-    log_format: str
+    logs: LogSettings
     access_log: bool
 
     @classmethod
@@ -102,8 +100,7 @@ class MoviesSettings:
             rate_limits=_rate_limits_from_env(),
             outbox=_outbox_from_env(),
             max_request_body_bytes=read_int("MAX_REQUEST_BODY_BYTES", 16_384, minimum=1024),
-            log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
-            log_format=read_choice("LOG_FORMAT", "json", LOG_FORMATS),
+            logs=LogSettings.from_env(),
             access_log=read_bool("MOVIES_ACCESS_LOG", default=True),
         )
 
@@ -176,8 +173,7 @@ class MaintenanceSettings:
 
     database_url: str
     database_timeout_seconds: float
-    log_level: str
-    log_format: str
+    logs: LogSettings
 
     @classmethod
     def from_env(cls) -> MaintenanceSettings:
@@ -185,8 +181,7 @@ class MaintenanceSettings:
         return cls(
             database_url=database_url_from_env(),
             database_timeout_seconds=read_float("DATABASE_TIMEOUT_SECONDS", 5.0, minimum=0.1),
-            log_level=read_choice("LOG_LEVEL", "info", LOG_LEVELS),
-            log_format=read_choice("LOG_FORMAT", "json", LOG_FORMATS),
+            logs=LogSettings.from_env(),
         )
 
 
