@@ -6,10 +6,10 @@ SQLite runs on stock aiosqlite with the transaction pattern SQLAlchemy documents
 so a read-then-write never fails on the lock upgrade, and wait in SQLite's busy handler
 on aiosqlite's thread, never on the event loop. PostgreSQL gets bounded connect and
 command timeouts so an outage turns into a quick 503 instead of a hung request. A driver
-that cannot reach the server at all raises a bare ``OSError`` or ``TimeoutError`` from its
-connect, which SQLAlchemy does not wrap; the engine raises those as
-:class:`DatabaseUnreachableError`, so the HTTP layer can tell a database outage from any
-other socket error.
+that cannot reach the server, or whose statement runs past the command timeout, raises a
+bare ``OSError`` or ``TimeoutError``, which SQLAlchemy does not wrap; the engine raises
+those as :class:`DatabaseUnavailableError`, so the HTTP layer can tell a database outage
+from any other socket error or timeout.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Dialect, make_url
+from sqlalchemy.engine import Connection, Dialect, ExceptionContext, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -38,8 +38,8 @@ if TYPE_CHECKING:
     from sqlalchemy.pool import ConnectionPoolEntry
 
 
-class DatabaseUnreachableError(SQLAlchemyError):
-    """The database driver could not connect: the server refused, was not there, or timed out."""
+class DatabaseUnavailableError(SQLAlchemyError):
+    """The driver could not connect, lost its socket, or the server did not answer in time."""
 
 
 _BEGIN_OPTION: Final = "reelmail_sqlite_begin"
@@ -126,11 +126,12 @@ def _create_server_engine(database_url: str, timeout_seconds: float) -> AsyncEng
         }
         options["pool_timeout"] = timeout_seconds
     engine = create_async_engine(database_url, **options)
-    event.listen(engine.sync_engine, "do_connect", _connect_or_unreachable)
+    event.listen(engine.sync_engine, "do_connect", _connect_or_unavailable)
+    event.listen(engine.sync_engine, "handle_error", _name_driver_failure)
     return engine
 
 
-def _connect_or_unreachable(
+def _connect_or_unavailable(
     dialect: Dialect, _record: ConnectionPoolEntry, cargs: list[Any], cparams: dict[str, Any]
 ) -> DBAPIConnection:
     """Connect as the dialect would, naming a failed connect for what it is."""
@@ -138,7 +139,15 @@ def _connect_or_unreachable(
         return dialect.connect(*cargs, **cparams)
     except (OSError, TimeoutError) as exc:
         msg = f"cannot connect to the database: {type(exc).__name__}"
-        raise DatabaseUnreachableError(msg) from exc
+        raise DatabaseUnavailableError(msg) from exc
+
+
+def _name_driver_failure(context: ExceptionContext) -> BaseException | None:
+    """Raise a bare socket error or timeout from a statement as the database being away."""
+    original = context.original_exception
+    if isinstance(original, OSError | TimeoutError):
+        return DatabaseUnavailableError(f"the database did not answer: {type(original).__name__}")
+    return None
 
 
 def _create_sqlite_engine(database_url: str) -> AsyncEngine:

@@ -19,7 +19,7 @@ from litestar.openapi.spec import Example
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
-from movies.platform.database import DatabaseUnreachableError
+from movies.platform.database import DatabaseUnavailableError
 
 if TYPE_CHECKING:
     from litestar.types import ExceptionHandlersMap
@@ -179,7 +179,7 @@ def exception_handlers() -> ExceptionHandlersMap:
         HTTPException: _on_http_exception,
         DBAPIError: _on_database_unavailable,
         PoolTimeoutError: _on_database_unavailable,
-        DatabaseUnreachableError: _on_database_unavailable,
+        DatabaseUnavailableError: _on_database_unavailable,
         Exception: _on_unexpected,
     }
 

@@ -6,7 +6,7 @@ from litestar.params import Body, FromPath
 from litestar.testing import TestClient
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from movies.platform.database import DatabaseUnreachableError
+from movies.platform.database import DatabaseUnavailableError
 from movies.platform.problems import ProblemError, exception_handlers
 
 
@@ -38,7 +38,7 @@ def db_bug() -> None:
 
 
 RAISED = {
-    "db-unreachable": DatabaseUnreachableError("cannot connect to the database"),
+    "db-unreachable": DatabaseUnavailableError("cannot connect to the database"),
     "socket-error": ConnectionResetError(),
     "timeout": TimeoutError(),
 }
