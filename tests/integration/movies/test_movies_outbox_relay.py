@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pytest
 from opentelemetry import trace
 from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from conftest import database_url
 from devstack.seal_keys import keyring_of, seal_settings
@@ -244,6 +244,31 @@ async def test_a_request_refused_by_one_limit_counts_against_neither(database: D
     with pytest.raises(RateLimitedError) as refused:
         await issuer.issue("third@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.3")
     assert refused.value.bucket == "codes_per_client"
+    assert await _pending(database) == 2
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_issuing_a_code_on_postgresql_is_one_statement(database: Database) -> None:
+    """All the writes are one call of issue_code(), on a connection in autocommit (so no
+    BEGIN or COMMIT goes around it): one round trip."""
+    assert database.autocommit is not None
+    assert database.autocommit.get_execution_options()["isolation_level"] == "AUTOCOMMIT"
+    rule = RateLimit("any", 100, 3600)
+    policy = SignInPolicy("s" * 32, timedelta(minutes=10), 5, ROUTE, rule, rule, rule)
+    issuer = CodeIssuer(database, policy, asyncio.Event())
+    await issuer.issue("warm@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.4")  # connects
+    statements: list[str] = []
+
+    def record(*arguments: Any) -> None:
+        statements.append(arguments[2])
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await issuer.issue("one@example.com", Purpose.LOGIN, Locale.EN, "10.0.0.4")
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    assert len(statements) == 1, statements
+    assert statements[0].startswith("SELECT issue_code("), statements
     assert await _pending(database) == 2
 
 
