@@ -15,6 +15,7 @@ import re
 import secrets
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -141,18 +142,24 @@ class ApiBench:
     def run(self, load: Load) -> LoadResult:
         """Run ``load`` from a process of its own, so the generator never shares a GIL."""
         command = [sys.executable, "-m", "bench.load_generator", *load.argv()]
-        result = subprocess.run(  # noqa: S603 -- our own module, fixed argv
-            command,
-            capture_output=True,
-            text=True,
-            check=False,
-            cwd=_REPO,
-            timeout=load.seconds + 120,
-        )
+        # The result goes to a file, not a pipe: a closed loop's latencies run past the
+        # pipe's size, and a pipe left non-blocking by the event loop then cuts them off.
+        with tempfile.TemporaryFile(mode="w+") as output:
+            result = subprocess.run(  # noqa: S603 -- our own module, fixed argv
+                command,
+                stdout=output,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+                cwd=_REPO,
+                timeout=load.seconds + 120,
+            )
+            output.seek(0)
+            printed = output.read()
         if result.returncode != 0:
             msg = f"the load generator failed:\n{result.stderr[-3000:]}"
             raise HarnessError(msg)
-        return LoadResult(**json.loads(result.stdout))
+        return LoadResult(**json.loads(printed))
 
     def settle(self, url: str, within: float = 60.0) -> float:
         """Wait until a lone code request is answered in a second; return the seconds waited.

@@ -127,6 +127,17 @@ def run_tracing_cost(plan: Plan) -> Report:
     return report
 
 
+def run_production_path(plan: Plan) -> Report:
+    """Only B5 and B4's movies half (``python -m bench --only b5``): movies on PostgreSQL."""
+    unset_inherited_tracing()
+    report = Report(plan, machine_facts(), git_facts(), datetime.now(UTC).isoformat())
+    started = time.monotonic()
+    with _phase(report, "environment"), environment() as env, _phase(report, "b5"):
+        report.figures += _production_path(env, plan)
+    report.duration_s = time.monotonic() - started
+    return report
+
+
 def run_profile(plan: Plan, profile_path: Path) -> list[str]:
     """Only the profiled mailer run (``python -m bench --profile``), for a quick look."""
     unset_inherited_tracing()
