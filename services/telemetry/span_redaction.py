@@ -88,7 +88,7 @@ def _is_clean(span: ReadableSpan) -> bool:
 
 def _needs_redaction(key: str, value: object) -> bool:
     if key in _DROPPED_KEYS or key.rpartition(".")[2] in _SECRET_SUFFIXES:
-        return True
+        return value != REDACTED  # the Kafka produce hook already replaced the key
     return isinstance(value, str) and "@" in value and key not in _VERBATIM_KEYS
 
 

@@ -10,6 +10,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from telemetry.kafka_spans import broker_address, server_address_hook
+from telemetry.redaction import REDACTED
+from telemetry.span_redaction import redact_span
 from telemetry.tracing import build_tracer_provider, start_tracing
 
 
@@ -34,11 +36,14 @@ def test_the_produce_hook_replaces_the_json_quoted_address() -> None:
     with tracer.start_as_current_span("mail.otp.v1 send") as span:
         # What the instrumentation sets before it calls the hook: json.dumps of the servers.
         span.set_attribute("server.address", '"127.0.0.1:48657"')
+        span.set_attribute("messaging.kafka.message.key", "bob@example.com")
         asyncio.run(server_address_hook("127.0.0.1:48657")(span, (), {}))
     [finished] = exporter.get_finished_spans()
     assert finished.attributes is not None
     assert finished.attributes["server.address"] == "127.0.0.1"
     assert finished.attributes["server.port"] == 48657
+    assert finished.attributes["messaging.kafka.message.key"] == REDACTED
+    assert redact_span(finished) is finished, "nothing left to redact, so no copy"
 
 
 def test_with_no_endpoint_kafka_is_not_instrumented(monkeypatch: pytest.MonkeyPatch) -> None:
