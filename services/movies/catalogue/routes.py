@@ -22,8 +22,9 @@ from movies.catalogue.payloads import (
     MoviePage,
     MoviePatch,
 )
-from movies.catalogue.service import Catalogue, DuplicateMovieError, MovieNotFoundError, MovieQuery
-from movies.platform.problems import ProblemError, problem_responses
+from movies.catalogue.problems import MOVIE_HANDLERS
+from movies.catalogue.service import Catalogue, MovieQuery
+from movies.platform.problems import problem_responses
 from movies.platform.route_access import BEARER_REQUIRED, PUBLIC
 
 MAX_PAGE_SIZE = 100
@@ -77,19 +78,12 @@ def movie_query(  # noqa: PLR0913, PLR0917 -- one argument per documented query 
     )
 
 
-def _not_found(movie_id: int) -> ProblemError:
-    return ProblemError(404, "movie-not-found", f"no movie has id {movie_id}")
-
-
-def _duplicate() -> ProblemError:
-    return ProblemError(409, "duplicate-movie", "a movie with this title and year exists")
-
-
 class MovieController(Controller):
     """Anyone may search and read; changes need the session token of an admin address."""
 
     path = "/movies"
     tags = ["movies"]  # noqa: RUF012 -- Litestar reads this class attribute as is
+    exception_handlers = MOVIE_HANDLERS
     dependencies = {"search": Provide(movie_query, sync_to_thread=False)}  # noqa: RUF012 -- read by Litestar
 
     @get(
@@ -116,10 +110,7 @@ class MovieController(Controller):
         self, catalogue: NamedDependency[Catalogue], movie_id: MovieIdParam
     ) -> MovieOut:
         """Return the movie with this id."""
-        try:
-            return await catalogue.get(movie_id)
-        except MovieNotFoundError:
-            raise _not_found(movie_id) from None
+        return await catalogue.get(movie_id)
 
     @post(
         "/",
@@ -135,10 +126,7 @@ class MovieController(Controller):
         catalogue: NamedDependency[Catalogue],
     ) -> MovieOut:
         """Add a movie; the title and year pair must be new."""
-        try:
-            return await catalogue.create(data)
-        except DuplicateMovieError:
-            raise _duplicate() from None
+        return await catalogue.create(data)
 
     @patch(
         "/{movie_id:int}",
@@ -155,12 +143,7 @@ class MovieController(Controller):
         catalogue: NamedDependency[Catalogue],
     ) -> MovieOut:
         """Change only the fields given."""
-        try:
-            return await catalogue.update(movie_id, data)
-        except MovieNotFoundError:
-            raise _not_found(movie_id) from None
-        except DuplicateMovieError:
-            raise _duplicate() from None
+        return await catalogue.update(movie_id, data)
 
     @delete(
         "/{movie_id:int}",
@@ -174,7 +157,4 @@ class MovieController(Controller):
         self, movie_id: MovieIdParam, catalogue: NamedDependency[Catalogue]
     ) -> None:
         """Remove the movie; it leaves every watchlist too."""
-        try:
-            await catalogue.delete(movie_id)
-        except MovieNotFoundError:
-            raise _not_found(movie_id) from None
+        await catalogue.delete(movie_id)

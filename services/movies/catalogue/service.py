@@ -21,6 +21,11 @@ if TYPE_CHECKING:
 class MovieNotFoundError(LookupError):
     """No movie has this id."""
 
+    def __init__(self, movie_id: int) -> None:
+        """Keep the id, for the 404's detail."""
+        super().__init__(movie_id)
+        self.movie_id = movie_id
+
 
 class DuplicateMovieError(ValueError):
     """Another movie already has this title and year."""

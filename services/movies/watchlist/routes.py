@@ -9,8 +9,8 @@ from litestar.di import NamedDependency
 
 from movies.auth.access_tokens import Principal
 from movies.catalogue.payloads import MovieIdParam
-from movies.catalogue.service import MovieNotFoundError
-from movies.platform.problems import ProblemError, problem_responses
+from movies.catalogue.problems import MOVIE_HANDLERS
+from movies.platform.problems import problem_responses
 from movies.platform.route_access import BEARER_REQUIRED
 from movies.watchlist.payloads import Watchlist
 from movies.watchlist.service import WatchlistStore
@@ -21,6 +21,7 @@ class WatchlistController(Controller):
 
     path = "/me/watchlist"
     tags = ["watchlist"]  # noqa: RUF012 -- Litestar reads this class attribute as is
+    exception_handlers = MOVIE_HANDLERS
     security = BEARER_REQUIRED
 
     @get(
@@ -51,10 +52,7 @@ class WatchlistController(Controller):
         watchlist_store: NamedDependency[WatchlistStore],
     ) -> None:
         """Put the movie on your list; doing it twice is harmless."""
-        try:
-            await watchlist_store.add(request.user.user_id, movie_id)
-        except MovieNotFoundError:
-            raise ProblemError(404, "movie-not-found", f"no movie has id {movie_id}") from None
+        await watchlist_store.add(request.user.user_id, movie_id)
 
     @delete(
         "/{movie_id:int}",
