@@ -153,14 +153,30 @@ async def _issue(system: SystemUnderDrill) -> list[str]:
     addresses = [_address(system, index) for index in range(CODES)]
     async with httpx.AsyncClient(base_url=system.movies[0].url, timeout=30) as client:
         for start in range(0, CODES, BATCH):
-            replies = await asyncio.gather(
-                *(
-                    client.post("/auth/codes", json={"email": address, "locale": "en"})
-                    for address in addresses[start : start + BATCH]
+            try:
+                replies = await asyncio.gather(
+                    *(
+                        client.post("/auth/codes", json={"email": address, "locale": "en"})
+                        for address in addresses[start : start + BATCH]
+                    )
                 )
-            )
+            except httpx.TransportError as exc:
+                pytest.fail(_unreachable_movies(system, start, exc))
             assert [reply.status_code for reply in replies] == [202] * len(replies)
     return addresses
+
+
+def _unreachable_movies(system: SystemUnderDrill, issued: int, exc: Exception) -> str:
+    """Say why movies took no request: whether it still runs, and how its log ends.
+
+    A ConnectError here was once seen without its cause; the log says it next time.
+    """
+    replica = system.movies[0]
+    process = replica.process
+    code = None if process is None else process.exit_code()
+    state = "never started" if process is None else "running" if code is None else f"exited {code}"
+    tail = "" if process is None else process.log_tail()
+    return f"movies on port {replica.port} refused after {issued} codes ({exc!r}; {state}):\n{tail}"
 
 
 async def _wait_until(condition: Callable[[], bool], what: str) -> None:
