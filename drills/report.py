@@ -37,7 +37,8 @@ DRILL_TEXT = {
     "The other takes its partitions once the group notices (session timeout).",
     4: "Two movies replicas share one database. Replica B gets all the traffic but cannot "
     "reach the broker, so every row it commits waits in the outbox; replica A's fallback "
-    "poll is an hour, so it leaves them there. B is SIGKILLed with those rows committed "
+    "poll is an hour and it does not LISTEN for B's commits (`OUTBOX_LISTEN=false`), so it "
+    "leaves them there. B is SIGKILLed with those rows committed "
     "and unpublished; traffic moves to A, whose relay publishes them; B is restarted "
     "with the right broker `movies_restart_after_seconds` later. The outbox must drain "
     "to zero.",

@@ -20,6 +20,8 @@ from drills.system import Layout, SystemUnderDrill
 
 NO_RELAY_POLL_SECONDS = "3600"
 """Replica A's fallback poll in drill 4: it must not publish B's rows before the kill."""
+NO_RELAY_WAKE = {"OUTBOX_POLL_SECONDS": NO_RELAY_POLL_SECONDS, "OUTBOX_LISTEN": "false"}
+"""Replica A in drill 4: neither its poll nor B's commits (NOTIFY) wake it before the kill."""
 
 
 def _no_preparation(_system: SystemUnderDrill) -> None:
@@ -83,7 +85,7 @@ def all_drills() -> list[Drill]:
             "movies replica killed before publish",
             Layout(
                 movies=(
-                    {"OUTBOX_POLL_SECONDS": NO_RELAY_POLL_SECONDS},
+                    NO_RELAY_WAKE,
                     {"KAFKA_BOOTSTRAP_SERVERS": unreachable_broker},
                 )
             ),

@@ -91,7 +91,8 @@ class OutboxRelay:
         self._stopping = asyncio.Event()
         retry = Backoff(settings.backoff_initial_seconds, settings.backoff_max_seconds, jitter=0.25)
         self._backoff = FailureStreak(retry)
-        self._listener = CommitListener(database, wakeup, retry) if database.is_postgresql else None
+        listens = database.is_postgresql and settings.listen
+        self._listener = CommitListener(database, wakeup, retry) if listens else None
         self._task: asyncio.Task[None] | None = None
         self._last_prune = 0.0
 

@@ -43,6 +43,9 @@ class OutboxSettings:
     backoff_max_seconds: float
     retention_seconds: int
     shutdown_timeout_seconds: float
+    listen: bool = True
+    """On PostgreSQL, LISTEN for other replicas' commits (off behind a proxy that pools
+    transactions, where LISTEN does not work; the poll then carries their rows)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +167,7 @@ def _outbox_from_env() -> OutboxSettings:
         backoff_max_seconds=read_float("OUTBOX_BACKOFF_MAX_SECONDS", 30.0, minimum=initial),
         retention_seconds=read_int("OUTBOX_RETENTION_SECONDS", 86_400, minimum=0),
         shutdown_timeout_seconds=read_float("OUTBOX_SHUTDOWN_TIMEOUT_SECONDS", 10.0, minimum=0.1),
+        listen=read_bool("OUTBOX_LISTEN", default=True),
     )
 
 

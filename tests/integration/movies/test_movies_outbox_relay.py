@@ -348,3 +348,20 @@ def _notifications() -> float:
     from prometheus_client import REGISTRY  # noqa: PLC0415 -- only this helper reads metrics
 
     return REGISTRY.get_sample_value("movies_outbox_notifications_total") or 0.0
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+async def test_a_relay_told_not_to_listen_leaves_other_replicas_rows_to_its_poll(
+    database: Database,
+) -> None:
+    publisher = RecordingPublisher()
+    relay = _relay(database, publisher, poll_seconds=60.0, listen=False)
+    relay.start()
+    try:
+        await asyncio.sleep(0.3)  # the first cycle finds nothing; the relay now waits
+        await _enqueue(database, 1)  # another replica's commit: no local wakeup
+        await asyncio.sleep(1.0)
+        assert not relay.listening
+        assert not publisher.sent
+    finally:
+        await relay.stop()
