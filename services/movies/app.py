@@ -65,7 +65,9 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        database = open_database(config.database_url, config.database_timeout_seconds)
+        database = open_database(
+            config.database_url, config.database_timeout_seconds, config.database_pool_size
+        )
         if tracer_provider is not None:
             instrument_engine(database.engine, tracer_provider)
         publisher = CodePublisher(config.kafka, config.kafka_request_timeout_ms)

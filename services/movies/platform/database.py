@@ -44,6 +44,10 @@ class DatabaseUnavailableError(SQLAlchemyError):
 
 _BEGIN_OPTION: Final = "reelmail_sqlite_begin"
 _SQLITE_BUSY_TIMEOUT_S: Final = 5.0
+# Connections one process keeps to PostgreSQL, and never more: replicas x this must fit
+# the server's max_connections (100 by default). The HTTP requests in flight, the relay's
+# claim and gauge queries and the commit listener's LISTEN all draw on it.
+DEFAULT_POOL_SIZE: Final = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,14 +99,20 @@ class Database:
         await self.engine.dispose()
 
 
-def open_database(database_url: str, timeout_seconds: float = 5.0) -> Database:
-    """Create the engine and session factories; nothing connects until first use."""
+def open_database(
+    database_url: str, timeout_seconds: float = 5.0, pool_size: int = DEFAULT_POOL_SIZE
+) -> Database:
+    """Create the engine and session factories; nothing connects until first use.
+
+    On PostgreSQL the pool holds up to ``pool_size`` connections and opens no more;
+    a request that finds none free waits up to ``timeout_seconds``, then answers 503.
+    """
     autocommit = None
     if make_url(database_url).get_backend_name() == "sqlite":
         engine = _create_sqlite_engine(database_url)
         writer = engine.execution_options(**{_BEGIN_OPTION: "IMMEDIATE"})
     else:
-        engine = writer = _create_server_engine(database_url, timeout_seconds)
+        engine = writer = _create_server_engine(database_url, timeout_seconds, pool_size)
         autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     return Database(
         engine=engine,
@@ -113,12 +123,15 @@ def open_database(database_url: str, timeout_seconds: float = 5.0) -> Database:
     )
 
 
-def _create_server_engine(database_url: str, timeout_seconds: float) -> AsyncEngine:
+def _create_server_engine(database_url: str, timeout_seconds: float, pool_size: int) -> AsyncEngine:
     # hide_parameters: SQL errors end up in logs, and their parameters hold addresses.
     # No pool_pre_ping: on asyncpg it costs three round trips per checkout (BEGIN, a ping,
     # ROLLBACK). A connection that died in the pool fails its one request with a 503, and
     # SQLAlchemy then invalidates the pool, so the requests after it reconnect.
-    options: dict[str, Any] = {"hide_parameters": True}
+    # No overflow: SQLAlchemy's default (5 kept, 10 more opened on demand and closed when
+    # given back) opened and closed a connection, and forked a PostgreSQL backend, for
+    # many requests once more than 5 were in flight (docs/performance.md, B5).
+    options: dict[str, Any] = {"hide_parameters": True, "pool_size": pool_size, "max_overflow": 0}
     if "+asyncpg" in database_url:
         options["connect_args"] = {
             "timeout": timeout_seconds,

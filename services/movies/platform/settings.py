@@ -17,6 +17,7 @@ from envsettings import (
     read_str,
 )
 from mailcontract import DEFAULT_TOPIC, InvalidAddressError, Keyring, normalize_address
+from movies.platform.database import DEFAULT_POOL_SIZE
 from telemetry.logs import LogSettings
 
 SECRET_MIN_LENGTH = 32
@@ -66,6 +67,7 @@ class MoviesSettings:
     port: int
     database_url: str = field(repr=False)
     database_timeout_seconds: float
+    database_pool_size: int
     migrate_on_start: bool
     kafka: KafkaConnection
     mail_topic: str
@@ -90,6 +92,7 @@ class MoviesSettings:
             port=read_int("MOVIES_PORT", 8000, minimum=1),
             database_url=database_url_from_env(),
             database_timeout_seconds=read_float("DATABASE_TIMEOUT_SECONDS", 5.0, minimum=0.1),
+            database_pool_size=read_int("DATABASE_POOL_SIZE", DEFAULT_POOL_SIZE, minimum=2),
             migrate_on_start=read_bool("DATABASE_MIGRATE_ON_START", default=True),
             kafka=KafkaConnection.from_env(),
             mail_topic=read_str("MAIL_TOPIC", DEFAULT_TOPIC),
